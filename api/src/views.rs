@@ -1,0 +1,78 @@
+//! The JSON shapes the API sends, built from the domain records.
+
+use chrono::{DateTime, Utc};
+use pixpipe_core::{Job, JobError, JobId, JobResult, JobStatus, UploadTicket, VariantSpec};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A job as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: JobId,
+    pub status: JobStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[schema(example = "dragonfly.jpg")]
+    pub filename: Option<String>,
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    #[schema(example = 1604773)]
+    pub content_length: u64,
+    /// The preset the variants came from; null for custom variants.
+    #[schema(example = "standard")]
+    pub preset: Option<String>,
+    pub variants: Vec<VariantSpec>,
+    /// Processing attempts started so far.
+    pub attempts: u32,
+    /// The published variants; empty until the job has succeeded.
+    pub results: Vec<JobResult>,
+    /// Why the job failed or expired; null otherwise.
+    pub error: Option<JobError>,
+    /// Until when the upload URL works (while `awaiting_upload`).
+    pub upload_expires_at: DateTime<Utc>,
+}
+
+impl From<Job> for JobView {
+    fn from(j: Job) -> Self {
+        JobView {
+            id: j.id,
+            status: j.status,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            filename: j.filename,
+            content_type: j.content_type,
+            content_length: j.content_length,
+            preset: j.preset,
+            variants: j.variants,
+            attempts: j.attempts,
+            results: j.results,
+            error: j.error,
+            upload_expires_at: j.upload_expires_at,
+        }
+    }
+}
+
+/// A new job and where to upload its source.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedJob {
+    #[serde(flatten)]
+    pub job: JobView,
+    pub upload: UploadTicket,
+}
+
+/// One page of the caller's jobs, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<JobView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Liveness answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    #[schema(example = "0.1.0")]
+    pub version: &'static str,
+}

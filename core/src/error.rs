@@ -1,0 +1,77 @@
+//! Errors of the domain, the ports and the use cases.
+
+use thiserror::Error;
+
+/// A boxed backend error, kept as a source rather than flattened to text.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An invalid `preset` / `variants` request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct SpecError {
+    pub message: String,
+    /// The request named a preset that does not exist.
+    pub unknown_preset: bool,
+}
+
+impl SpecError {
+    pub fn new(message: impl Into<String>) -> Self {
+        SpecError {
+            message: message.into(),
+            unknown_preset: false,
+        }
+    }
+
+    pub fn unknown_preset(name: &str) -> Self {
+        SpecError {
+            message: format!("unknown preset {name:?}"),
+            unknown_preset: true,
+        }
+    }
+}
+
+/// A job store failure. Every variant is worth retrying.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("job store backend failed")]
+    Backend(#[source] BoxError),
+    #[error("stored job record is unreadable")]
+    Corrupt(#[source] BoxError),
+    #[error("too many concurrent writers on job {0}")]
+    Contended(crate::JobId),
+}
+
+/// A blob store failure.
+#[derive(Debug, Error)]
+pub enum BlobError {
+    #[error("no object at {0}")]
+    NotFound(String),
+    #[error("object {key} is {size} bytes, over the limit of {limit}")]
+    TooLarge { key: String, size: u64, limit: u64 },
+    #[error("blob store backend failed")]
+    Backend(#[source] BoxError),
+}
+
+/// A work queue failure.
+#[derive(Debug, Error)]
+#[error("work queue backend failed")]
+pub struct QueueError(#[source] pub BoxError);
+
+/// Failure of an API use case.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    InvalidSpec(#[from] SpecError),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("declared content length {declared} is over the limit of {limit} bytes")]
+    TooLarge { declared: u64, limit: u64 },
+    #[error("content type {0:?} is not an accepted image type")]
+    UnsupportedMediaType(String),
+    #[error("no such job")]
+    NotFound,
+    #[error("job store failed")]
+    Store(#[from] StoreError),
+    #[error("blob store failed")]
+    Blob(#[from] BlobError),
+}

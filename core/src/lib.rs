@@ -1,0 +1,24 @@
+//! pixpipe's domain: jobs and their state machine, what a job makes, the
+//! ports adapters implement, and the use cases the API and worker call.
+//!
+//! - [`job`]: `Job`, `JobId`, `JobStatus` (the state machine), results and errors.
+//! - [`spec`]: `VariantSpec`, validation, the `standard` and `seed` presets.
+//! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
+//! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
+//! - [`service`]: create / get / list / delete jobs for an owner.
+//! - [`error`]: the error types of all of the above.
+//!
+//! Nothing here knows about HTTP, AWS or SQLite.
+
+pub mod error;
+pub mod job;
+pub mod lifecycle;
+pub mod ports;
+pub mod service;
+pub mod spec;
+
+pub use error::{BlobError, BoxError, QueueError, ServiceError, SpecError, StoreError};
+pub use job::{Job, JobError, JobId, JobResult, JobStatus};
+pub use ports::{BlobStore, Delivery, JobStore, UploadTicket, WorkQueue};
+pub use service::{NewJob, Page, Service, Settings, owner_tag};
+pub use spec::{Preset, VariantSpec};

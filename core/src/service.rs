@@ -1,0 +1,209 @@
+//! The API's use cases over the ports: create, read, list and delete jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::error::ServiceError;
+use crate::job::{Job, JobId, JobStatus};
+use crate::lifecycle::{self, Applied};
+use crate::ports::{BlobStore, JobStore, UploadTicket};
+use crate::spec::{self, VariantSpec};
+
+/// Source content types accepted at job creation.
+pub const ACCEPTED_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+/// Tunables of the API use cases.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest declared upload.
+    pub max_upload_bytes: u64,
+    /// How long an upload URL stays valid.
+    pub upload_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_upload_bytes: 25 * 1024 * 1024,
+            upload_ttl: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// A request to create a job.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"content_type": "image/jpeg", "content_length": 1604773, "filename": "dragonfly.jpg", "preset": "standard"}))]
+pub struct NewJob {
+    /// MIME type of the file to upload: image/jpeg, image/png, image/webp or image/gif.
+    pub content_type: String,
+    /// Exact size of the file to upload, in bytes.
+    pub content_length: u64,
+    /// The client's name for the file, kept for display (at most 255 bytes).
+    #[serde(default)]
+    pub filename: Option<String>,
+    /// A preset name (see `GET /v1/presets`); default `standard`.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// Custom variants (1 to 8) instead of a preset.
+    #[serde(default)]
+    pub variants: Option<Vec<VariantSpec>>,
+}
+
+/// A page of jobs plus the cursor of the next page.
+pub struct Page {
+    pub items: Vec<Job>,
+    pub next_cursor: Option<String>,
+}
+
+/// The owner tag stored on jobs for an API key (`None`: auth is off).
+pub fn owner_tag(api_key: Option<&str>) -> String {
+    match api_key {
+        None => "anonymous".to_owned(),
+        Some(key) => hex::encode(&Sha256::digest(key.as_bytes())[..16]),
+    }
+}
+
+/// The use cases, over whichever adapters the process was built with.
+#[derive(Clone)]
+pub struct Service {
+    pub jobs: Arc<dyn JobStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub settings: Settings,
+}
+
+impl Service {
+    pub fn new(jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>, settings: Settings) -> Self {
+        Service {
+            jobs,
+            blobs,
+            settings,
+        }
+    }
+
+    /// Validates the request, stores the job and returns it with its upload ticket.
+    pub async fn create(
+        &self,
+        owner: &str,
+        req: NewJob,
+    ) -> Result<(Job, UploadTicket), ServiceError> {
+        let content_type = req.content_type.trim().to_ascii_lowercase();
+        if !ACCEPTED_TYPES.contains(&content_type.as_str()) {
+            return Err(ServiceError::UnsupportedMediaType(req.content_type));
+        }
+        if req.content_length > self.settings.max_upload_bytes {
+            return Err(ServiceError::TooLarge {
+                declared: req.content_length,
+                limit: self.settings.max_upload_bytes,
+            });
+        }
+        if let Some(name) = &req.filename
+            && (name.len() > 255 || name.chars().any(char::is_control))
+        {
+            return Err(ServiceError::InvalidRequest(
+                "filename must be at most 255 bytes with no control characters".into(),
+            ));
+        }
+        let (preset, variants) = spec::resolve(req.preset.as_deref(), req.variants)?;
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(self.settings.upload_ttl)
+            .map_err(|_| ServiceError::InvalidRequest("upload TTL out of range".into()))?;
+        let job = Job {
+            id: JobId::new(),
+            owner: owner.to_owned(),
+            status: JobStatus::AwaitingUpload,
+            created_at: now,
+            updated_at: now,
+            filename: req.filename,
+            content_type,
+            content_length: req.content_length,
+            preset,
+            variants,
+            attempts: 0,
+            results: Vec::new(),
+            error: None,
+            upload_expires_at: now + ttl,
+            version: 1,
+        };
+        let ticket = self
+            .blobs
+            .presign_upload(
+                &job.source_key(),
+                &job.content_type,
+                job.content_length,
+                job.upload_expires_at,
+            )
+            .await?;
+        self.jobs.insert(&job).await?;
+        Ok((job, ticket))
+    }
+
+    /// The owner's job; an un-uploaded job past its window reads as expired.
+    pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
+        let job = self
+            .jobs
+            .get(id)
+            .await?
+            .filter(|j| j.owner == owner)
+            .ok_or(ServiceError::NotFound)?;
+        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= Utc::now() {
+            if let Applied::Written(expired) =
+                lifecycle::expire_if_stale(self.jobs.as_ref(), id, Utc::now()).await?
+            {
+                return Ok(expired);
+            }
+            return self.jobs.get(id).await?.ok_or(ServiceError::NotFound);
+        }
+        Ok(job)
+    }
+
+    /// The owner's jobs, newest first.
+    pub async fn list(
+        &self,
+        owner: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, ServiceError> {
+        let before = cursor.map(decode_cursor).transpose()?;
+        let limit = limit.clamp(1, 100);
+        let mut items = self.jobs.list(owner, before, limit + 1).await?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items
+                .last()
+                .map(|j| URL_SAFE_NO_PAD.encode(j.id.0.as_bytes()))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Removes the job's record, source and results.
+    pub async fn delete(&self, owner: &str, id: JobId) -> Result<(), ServiceError> {
+        let job = self
+            .jobs
+            .get(id)
+            .await?
+            .filter(|j| j.owner == owner)
+            .ok_or(ServiceError::NotFound)?;
+        let mut keys = vec![job.source_key()];
+        keys.extend(job.variants.iter().map(|v| v.result_key(&job.id)));
+        self.blobs.delete(&keys).await?;
+        self.jobs.delete(id).await?;
+        Ok(())
+    }
+}
+
+fn decode_cursor(cursor: &str) -> Result<JobId, ServiceError> {
+    let bad = || ServiceError::InvalidRequest("cursor is not one this API returned".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let uuid = uuid::Uuid::from_slice(&bytes).map_err(|_| bad())?;
+    Ok(JobId(uuid))
+}

@@ -1,0 +1,58 @@
+//! `pixpipe process` and `pixpipe openapi`, run as a user runs them.
+
+mod common;
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn process_writes_variants_and_prints_json_lines() {
+    let out = tempfile::tempdir().unwrap();
+    let bad = out.path().join("notes.jpg");
+    std::fs::write(&bad, "not an image").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_pixpipe"))
+        .args(["process", "--preset", "standard", "--out"])
+        .arg(out.path())
+        .arg(common::corpus("rocket.jpg"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "a failed file makes the exit code non-zero"
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ok"], true);
+    assert!(lines[0]["ms"].as_f64().unwrap() > 0.0);
+    for (name, ext, dims) in [
+        ("thumb", "jpg", (300, 300)),
+        ("medium", "webp", (640, 427)),
+        ("large", "jpg", (640, 427)),
+    ] {
+        let img = image::open(out.path().join("rocket").join(format!("{name}.{ext}"))).unwrap();
+        assert_eq!((img.width(), img.height()), dims, "{name}");
+    }
+    assert_eq!(lines[1]["ok"], false);
+    assert_eq!(lines[1]["error"]["code"], "not_an_image");
+}
+
+#[test]
+fn openapi_command_prints_yaml() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pixpipe"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("openapi: 3.1"),
+        "{}",
+        &text[..40.min(text.len())]
+    );
+}

@@ -1,0 +1,186 @@
+//! Helpers shared by the black-box tests: a server on port 0 with a temp data
+//! dir, and the client steps (create, upload, poll) as a real client does them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use pixpipe::serve::{Running, ServeArgs, start};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub server: Running,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    /// Keeps the temp dir alive as long as the app.
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The benchmark corpus beside the repository (`../shared/bench/corpus`), or `PIXPIPE_CORPUS`.
+pub fn corpus(name: &str) -> PathBuf {
+    let dir = std::env::var_os("PIXPIPE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/corpus"));
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "corpus file {} is missing: set PIXPIPE_CORPUS",
+        path.display()
+    );
+    path
+}
+
+pub fn args(data_dir: &Path) -> ServeArgs {
+    let mut args = ServeArgs::new(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir.to_path_buf(),
+    );
+    args.workers = Some(2);
+    args
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = spawn_in(dir.path(), configure).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A server over an existing data dir (for restarts).
+pub async fn spawn_in(data_dir: &Path, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let mut a = args(data_dir);
+    configure(&mut a);
+    let server = start(a).await.expect("server starts");
+    let base = format!("http://{}", server.addr);
+    TestApp {
+        server,
+        base,
+        client: reqwest::Client::new(),
+        data_dir: data_dir.to_path_buf(),
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /v1/jobs`; returns (status, body).
+    pub async fn create(&self, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url("/v1/jobs"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a job for `bytes` with the given extra fields; panics unless 201.
+    pub async fn create_for(&self, bytes: &[u8], content_type: &str, extra: Value) -> Value {
+        let mut body = json!({"content_type": content_type, "content_length": bytes.len()});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let (status, created) = self.create(body).await;
+        assert_eq!(status, 201, "create failed: {created}");
+        created
+    }
+
+    /// PUTs `bytes` to the job's upload URL with exactly the returned headers.
+    pub async fn upload(&self, created: &Value, bytes: Vec<u8>) -> reqwest::Response {
+        let upload = &created["upload"];
+        self.client
+            .put(upload["url"].as_str().unwrap())
+            .headers(headers_of(&upload["headers"]))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls `GET /v1/jobs/{id}` until the job is in a terminal state.
+    pub async fn wait_done(&self, id: &str, timeout: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let job: Value = self
+                .client
+                .get(self.url(&format!("/v1/jobs/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if matches!(
+                job["status"].as_str(),
+                Some("succeeded" | "failed" | "expired")
+            ) {
+                return job;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "job {id} not done after {timeout:?}: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The whole client flow for one file; returns the finished job.
+    pub async fn run_job(&self, bytes: Vec<u8>, content_type: &str, extra: Value) -> Value {
+        let created = self.create_for(&bytes, content_type, extra).await;
+        let res = self.upload(&created, bytes).await;
+        assert_eq!(
+            res.status(),
+            200,
+            "upload failed: {}",
+            res.text().await.unwrap()
+        );
+        self.wait_done(created["id"].as_str().unwrap(), Duration::from_secs(60))
+            .await
+    }
+
+    pub async fn get_bytes(&self, url: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
+        let res = self.client.get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200, "GET {url}");
+        let headers = res.headers().clone();
+        (headers, res.bytes().await.unwrap().to_vec())
+    }
+}
+
+pub fn headers_of(value: &Value) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in value.as_object().expect("headers object") {
+        map.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v.as_str().unwrap()).unwrap(),
+        );
+    }
+    map
+}
+
+/// Asserts a problem+json response with `status` and `code`.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(res.status().as_u16(), status, "status for {code}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(ct, "application/problem+json", "content type for {code}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "body {body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+}

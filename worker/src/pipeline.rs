@@ -1,0 +1,173 @@
+//! One job, start to finish: claim, read the source, make the variants,
+//! publish them, record the outcome. Every event source calls [`Pipeline::run`].
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
+use pixpipe_core::{BlobError, BlobStore, JobId, JobResult, JobStore, StoreError};
+use pixpipe_imaging::{ImagingError, Limits};
+use thiserror::Error;
+use tracing::{info, warn};
+
+/// What happened to one delivery of a job.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Variants published; the job is `succeeded`.
+    Succeeded,
+    /// The job is `failed` with this code (a permanent error, or retries spent).
+    Failed { code: String },
+    /// Nothing to do: the job is gone, finished, or another delivery runs it.
+    Skipped(&'static str),
+    /// A transient error: deliver again later.
+    Retry(PipelineError),
+}
+
+impl Outcome {
+    /// Whether the delivery is done with (acknowledge it) or must come back.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Outcome::Retry(_))
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error("job store failed")]
+    Store(#[from] StoreError),
+    #[error("blob store failed")]
+    Blob(#[from] BlobError),
+    #[error("image engine failed")]
+    Imaging(#[from] ImagingError),
+    #[error("image work panicked")]
+    Panicked,
+}
+
+impl PipelineError {
+    /// The stable code recorded on a failed job, and whether retrying can help.
+    fn classify(&self) -> (&'static str, bool) {
+        match self {
+            PipelineError::Imaging(e) => (e.code(), false),
+            PipelineError::Blob(BlobError::NotFound(_)) => ("source_missing", false),
+            PipelineError::Blob(BlobError::TooLarge { .. }) => ("input_too_large", false),
+            PipelineError::Panicked => ("internal_error", false),
+            PipelineError::Store(_) | PipelineError::Blob(BlobError::Backend(_)) => {
+                ("processing_failed", true)
+            }
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            PipelineError::Imaging(e) => e.to_string(),
+            PipelineError::Blob(e @ (BlobError::NotFound(_) | BlobError::TooLarge { .. })) => {
+                e.to_string()
+            }
+            _ => "processing failed after the last retry".to_owned(),
+        }
+    }
+}
+
+/// The ports and limits a run needs.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub jobs: Arc<dyn JobStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub limits: Limits,
+}
+
+impl Pipeline {
+    /// Runs delivery number `receive_count` of job `id`. On the `last_attempt`
+    /// a transient error fails the job instead of asking for a retry.
+    #[tracing::instrument(skip(self), fields(job_id = %id))]
+    pub async fn run(&self, id: JobId, receive_count: u32, last_attempt: bool) -> Outcome {
+        match self.try_run(id, receive_count).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let (code, retryable) = error.classify();
+                if retryable && !last_attempt {
+                    warn!(error.cause_chain = ?cause_chain(&error), "transient failure, will retry");
+                    return Outcome::Retry(error);
+                }
+                warn!(code, error.cause_chain = ?cause_chain(&error), "job failed");
+                match lifecycle::fail(self.jobs.as_ref(), id, code, &error.public_message()).await {
+                    Ok(_) => Outcome::Failed {
+                        code: code.to_owned(),
+                    },
+                    Err(store) => Outcome::Retry(store.into()),
+                }
+            }
+        }
+    }
+
+    async fn try_run(&self, id: JobId, receive_count: u32) -> Result<Outcome, PipelineError> {
+        let job = match lifecycle::claim(self.jobs.as_ref(), id, receive_count).await? {
+            Applied::Written(job) => job,
+            Applied::Missing => return Ok(Outcome::Skipped("job not found")),
+            Applied::Kept(ClaimRefused::InProgress) => {
+                return Ok(Outcome::Skipped("another delivery is running this job"));
+            }
+            Applied::Kept(ClaimRefused::Finished(_)) => {
+                return Ok(Outcome::Skipped("job already finished"));
+            }
+        };
+        let source = self
+            .blobs
+            .get(&job.source_key(), self.limits.max_input_bytes as u64)
+            .await?;
+        let variants: Vec<_> = job.variants.iter().map(|v| v.to_variant()).collect();
+        let outputs = self.render(source, variants).await?;
+
+        let mut results = Vec::with_capacity(outputs.len());
+        for (spec, out) in job.variants.iter().zip(outputs) {
+            let key = spec.result_key(&job.id);
+            let bytes = out.bytes.len() as u64;
+            self.blobs
+                .put_public(&key, Bytes::from(out.bytes), out.format.content_type())
+                .await?;
+            results.push(JobResult {
+                name: spec.name.clone(),
+                url: self.blobs.public_url(&key),
+                content_type: out.format.content_type().to_owned(),
+                width: out.width,
+                height: out.height,
+                bytes,
+            });
+        }
+        match lifecycle::succeed(self.jobs.as_ref(), id, results).await? {
+            Applied::Written(_) => {
+                info!(attempt = receive_count, "job succeeded");
+                Ok(Outcome::Succeeded)
+            }
+            Applied::Missing => Ok(Outcome::Skipped("job deleted while processing")),
+            Applied::Kept(_) => Ok(Outcome::Skipped("job finished by another delivery")),
+        }
+    }
+
+    /// CPU-bound work off the async runtime, carrying the current span.
+    async fn render(
+        &self,
+        source: Bytes,
+        variants: Vec<pixpipe_imaging::Variant>,
+    ) -> Result<Vec<pixpipe_imaging::Output>, PipelineError> {
+        let limits = self.limits;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            pixpipe_imaging::process(&source, &variants, &limits)
+        })
+        .await
+        .map_err(|_| PipelineError::Panicked)?
+        .map_err(PipelineError::from)
+    }
+}
+
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut chain = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    chain
+}
