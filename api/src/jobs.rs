@@ -1,5 +1,7 @@
 //! `/v1/jobs`: create, read (with ETag), list and delete jobs.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -72,7 +74,9 @@ pub async fn create_job(
 ///
 /// The job's status and, once it has succeeded, its results. Carries an
 /// `ETag`; send it back in `If-None-Match` to get `304 Not Modified` while
-/// nothing changed.
+/// nothing changed. With `wait=N` (up to 20 seconds) an unfinished job is
+/// answered as soon as its status changes, or after N seconds: long polling
+/// instead of busy polling.
 #[utoipa::path(
     get,
     path = "/v1/jobs/{id}",
@@ -80,6 +84,7 @@ pub async fn create_job(
     tag = "jobs",
     params(
         ("id" = String, Path, description = "Job id"),
+        WaitParams,
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
     ),
     responses(
@@ -95,9 +100,27 @@ pub async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    params: Result<Query<WaitParams>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let job = state.service.get(&caller.owner, parse_id(&id)?).await?;
+    let Query(params) = params?;
+    let id = parse_id(&id)?;
+    let job = match params.wait {
+        None | Some(0) => state.service.get(&caller.owner, id).await?,
+        Some(secs @ 1..=MAX_WAIT_SECS) => {
+            let wait = Duration::from_secs(secs);
+            state
+                .service
+                .get_when_changed(&caller.owner, id, wait, WAIT_POLL)
+                .await?
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                Code::InvalidRequest,
+                format!("wait must be 0 to {MAX_WAIT_SECS} seconds"),
+            ));
+        }
+    };
     let etag = job.etag();
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::internal(&e))?;
     let not_modified = headers
@@ -119,6 +142,20 @@ pub async fn get_job(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// Longest `wait` a request may ask for.
+const MAX_WAIT_SECS: u64 = 20;
+/// How often a waiting request re-reads the job.
+const WAIT_POLL: Duration = Duration::from_millis(200);
+
+/// Long-polling parameter of `GET /v1/jobs/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitParams {
+    /// Seconds (0 to 20) to wait for an unfinished job's status to change.
+    #[param(minimum = 0, maximum = 20)]
+    pub wait: Option<u64>,
 }
 
 /// Paging parameters of `GET /v1/jobs`.

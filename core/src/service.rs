@@ -164,6 +164,29 @@ impl Service {
         Ok(job)
     }
 
+    /// Like [`Service::get`], but while the job is not finished waits up to
+    /// `wait` for its status to change, checking every `poll`.
+    pub async fn get_when_changed(
+        &self,
+        owner: &str,
+        id: JobId,
+        wait: Duration,
+        poll: Duration,
+    ) -> Result<Job, ServiceError> {
+        let first = self.get(owner, id).await?;
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut job = first.clone();
+        while !job.status.is_terminal() && job.status == first.status {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            tokio::time::sleep(poll.min(deadline - now)).await;
+            job = self.get(owner, id).await?;
+        }
+        Ok(job)
+    }
+
     /// The owner's jobs, newest first.
     pub async fn list(
         &self,
