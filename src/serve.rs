@@ -13,7 +13,7 @@ use chrono::Utc;
 use pixpipe_api::{ApiKeys, AppState};
 use pixpipe_core::{Service, Settings, lifecycle};
 use pixpipe_imaging::Limits;
-use pixpipe_local::{LocalConfig, LocalStore};
+use pixpipe_local::{LocalConfig, LocalHttp, LocalStore};
 use pixpipe_worker::{Pipeline, RunnerConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -171,11 +171,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
 }
 
 fn app(state: AppState, local: &pixpipe_local::Local, max_upload_bytes: u64) -> Router {
-    let uploads = pixpipe_local::http::router(pixpipe_local::http::LocalHttp::new(
-        local.store.clone(),
-        local.blobs.clone(),
-        max_upload_bytes,
-    ));
+    let uploads = pixpipe_local::router(LocalHttp { max_upload_bytes, ..LocalHttp::new(local) });
     pixpipe_api::router(state)
         .merge(uploads)
         .fallback(pixpipe_api::not_found)

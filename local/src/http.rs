@@ -1,0 +1,337 @@
+//! The local server's storage routes:
+//!
+//! - `PUT /uploads/{id}`: the signed upload URL (the local stand-in for a
+//!   presigned S3 PUT). Verifies the signature, expiry, type and length,
+//!   streams the body to `uploads/{id}.part`, moves it into place and queues
+//!   the job in one store transaction.
+//! - `GET /blobs/results/{*path}`: published results, read-only, immutable.
+//!
+//! Nothing under `uploads/` is ever served. Every error is a problem document.
+//! The query string (it carries the signature) is never logged.
+
+use std::io;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::put;
+use chrono::Utc;
+use futures_util::StreamExt;
+use pixpipe_api::{ApiError, Code};
+use pixpipe_core::{JobId, JobStatus, JobStore};
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::blobs::{FsBlobError, FsBlobs, io_err, sync_dir};
+use crate::signing;
+use crate::store::{LocalStore, UploadAccepted};
+
+/// State of the storage routes.
+#[derive(Debug, Clone)]
+pub struct LocalHttp {
+    pub store: Arc<LocalStore>,
+    pub blobs: Arc<FsBlobs>,
+    /// Largest upload accepted, whatever a URL was signed for.
+    pub max_upload_bytes: u64,
+}
+
+impl LocalHttp {
+    /// State over `local`'s adapters with the default upload limit.
+    pub fn new(local: &crate::Local) -> Self {
+        LocalHttp {
+            store: Arc::clone(&local.store),
+            blobs: Arc::clone(&local.blobs),
+            max_upload_bytes: pixpipe_core::Settings::default().max_upload_bytes,
+        }
+    }
+}
+
+/// `PUT /uploads/{id}` and `GET /blobs/results/{*path}`. Sets no fallback,
+/// so it merges into the API router.
+pub fn router(state: LocalHttp) -> Router {
+    let not_found = no_such_object.into_service();
+    let results = ServeDir::new(state.blobs.results_dir())
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(true)
+        .not_found_service(not_found);
+    let results = Router::new()
+        .nest_service("/blobs/results", results)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            immutable_if_found,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
+    Router::new()
+        .route("/uploads/{id}", put(upload))
+        .with_state(state)
+        .merge(results)
+}
+
+/// Results never change once published; errors must not be cached.
+fn immutable_if_found(response: &Response<Body>) -> Option<HeaderValue> {
+    let status = response.status();
+    (status.is_success() || status == StatusCode::NOT_MODIFIED)
+        .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
+}
+
+async fn no_such_object() -> ApiError {
+    ApiError::new(Code::NotFound, "no such object")
+}
+
+fn invalid_signature() -> ApiError {
+    ApiError::new(
+        Code::InvalidSignature,
+        "the upload URL's signature is missing or not valid",
+    )
+}
+
+fn conflict() -> ApiError {
+    ApiError::new(Code::UploadConflict, "this job is not awaiting an upload")
+}
+
+fn job_not_found() -> ApiError {
+    ApiError::new(Code::JobNotFound, "no such job")
+}
+
+fn internal(e: FsBlobError) -> ApiError {
+    ApiError::internal(&e)
+}
+
+/// The signed upload. A refusal closes the connection: its body was not
+/// read, so the connection cannot carry another request.
+async fn upload(
+    state: State<LocalHttp>,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> axum::response::Response {
+    match accept(state, path, query, headers, body).await {
+        Ok(status) => status.into_response(),
+        Err(error) => {
+            let mut response = error.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+async fn accept(
+    State(state): State<LocalHttp>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let Ok(Path(raw_id)) = path else {
+        return Err(invalid_signature());
+    };
+    let params = signing::parse_query(query.as_deref())
+        .filter(|p| state.blobs.signer().verify(&format!("uploads/{raw_id}"), p))
+        .ok_or_else(invalid_signature)?;
+    if Utc::now().timestamp() >= params.expires {
+        return Err(ApiError::new(
+            Code::UploadExpired,
+            "the upload URL has expired",
+        ));
+    }
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if header_str(header::CONTENT_TYPE) != Some(params.content_type.as_str()) {
+        return Err(ApiError::new(
+            Code::UploadMismatch,
+            format!("Content-Type must be {:?}, as signed", params.content_type),
+        ));
+    }
+    let sent_len = header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    if sent_len != Some(params.content_length) {
+        return Err(ApiError::new(
+            Code::UploadMismatch,
+            format!(
+                "Content-Length must be {}, as signed",
+                params.content_length
+            ),
+        ));
+    }
+    if params.content_length > state.max_upload_bytes {
+        return Err(ApiError::new(
+            Code::PayloadTooLarge,
+            format!("uploads are limited to {} bytes", state.max_upload_bytes),
+        ));
+    }
+    // A valid signature is only ever made for `uploads/{job id}`.
+    let id: JobId = raw_id.parse().map_err(|_| job_not_found())?;
+    match state
+        .store
+        .get(id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    {
+        None => return Err(job_not_found()),
+        Some(job) if job.status != JobStatus::AwaitingUpload => return Err(conflict()),
+        Some(_) => {}
+    }
+    receive(&state, id, body, params.content_length).await?;
+    tracing::info!(job_id = %id, bytes = params.content_length, "source uploaded; job queued");
+    Ok(StatusCode::OK)
+}
+
+/// The `.part` file of an upload in progress. Its exclusive creation is the
+/// per-job upload lock; dropping the guard (also when the client goes away
+/// and the handler is cancelled) removes it.
+struct PartFile {
+    path: PathBuf,
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot remove upload part file");
+        }
+    }
+}
+
+/// Streams the body into place and queues the job.
+async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(), ApiError> {
+    let dir = state.blobs.uploads_dir();
+    let part_path = dir.join(format!("{id}.part"));
+    let file = match tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&part_path)
+        .await
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(ApiError::new(
+                Code::UploadConflict,
+                "an upload for this job is in progress",
+            ));
+        }
+        Err(e) => return Err(internal(io_err("create", &part_path)(e))),
+    };
+    let part = PartFile { path: part_path };
+    write_body(file, &part.path, body, len).await?;
+
+    let final_path = dir.join(id.to_string());
+    let linked = {
+        let (part, target, dir) = (part.path.clone(), final_path.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || link_into_place(&part, &target, &dir))
+            .await
+            .map_err(|e| internal(e.into()))?
+    };
+    match linked {
+        Ok(()) => {}
+        Err(Some(e)) => return Err(internal(e)),
+        // A source is already in place: a finished upload, or an orphan of
+        // a crash between moving the file and queueing the job.
+        Err(None) => match state
+            .store
+            .get(id)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+        {
+            Some(job) if job.status == JobStatus::AwaitingUpload => {
+                let (part, target) = (part.path.clone(), final_path.clone());
+                tokio::task::spawn_blocking(move || {
+                    std::fs::remove_file(&target).map_err(io_err("remove", &target))?;
+                    link_into_place(&part, &target, &dir).map_err(|e| {
+                        e.unwrap_or_else(|| {
+                            io_err("link", &target)(io::ErrorKind::AlreadyExists.into())
+                        })
+                    })
+                })
+                .await
+                .map_err(|e| internal(e.into()))?
+                .map_err(internal)?;
+            }
+            Some(_) => return Err(conflict()),
+            None => return Err(job_not_found()),
+        },
+    }
+
+    let refusal = match state.store.accept_upload(id).await {
+        Ok(UploadAccepted::Queued(_)) => return Ok(()),
+        Ok(UploadAccepted::NotAwaiting(_)) => conflict(),
+        Ok(UploadAccepted::Missing) => job_not_found(),
+        // Whether it committed is unknown: keep the source. If the job still
+        // awaits an upload, the next attempt replaces it (see above).
+        Err(e) => return Err(ApiError::internal(&e)),
+    };
+    if let Err(e) = tokio::fs::remove_file(&final_path).await {
+        tracing::warn!(job_id = %id, error = %e, "cannot remove a refused upload");
+    }
+    Err(refusal)
+}
+
+/// Copies the body to `file`, refusing more or fewer bytes than `len`, and fsyncs it.
+async fn write_body(
+    mut file: tokio::fs::File,
+    path: &FsPath,
+    body: Body,
+    len: u64,
+) -> Result<(), ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut out = BufWriter::with_capacity(256 * 1024, &mut file);
+    let mut received: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            tracing::debug!(error = %e, "upload body failed");
+            ApiError::new(Code::InvalidRequest, "the upload body could not be read")
+        })?;
+        received = received.saturating_add(chunk.len() as u64);
+        if received > len {
+            return Err(ApiError::new(
+                Code::PayloadTooLarge,
+                format!("the body is longer than the signed {len} bytes"),
+            ));
+        }
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| internal(io_err("write", path)(e)))?;
+    }
+    if received < len {
+        return Err(ApiError::new(
+            Code::InvalidRequest,
+            format!("the body ended after {received} of the signed {len} bytes"),
+        ));
+    }
+    out.flush()
+        .await
+        .map_err(|e| internal(io_err("write", path)(e)))?;
+    file.sync_all()
+        .await
+        .map_err(|e| internal(io_err("sync", path)(e)))
+}
+
+/// Hard-links the finished part file to its final name (never replacing an
+/// existing file: `Err(None)`) and fsyncs the directory. The part file stays,
+/// still holding the upload lock, until the job is queued.
+fn link_into_place(
+    part: &FsPath,
+    target: &FsPath,
+    dir: &FsPath,
+) -> Result<(), Option<FsBlobError>> {
+    match std::fs::hard_link(part, target) {
+        Ok(()) => sync_dir(dir).map_err(|e| Some(io_err("sync", dir)(e))),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(None),
+        Err(e) => Err(Some(io_err("link", target)(e))),
+    }
+}

@@ -1,0 +1,236 @@
+//! [`LocalStore`]: jobs in one SQLite file, behind [`JobStore`], plus the
+//! upload-acceptance and expiry queries the local server needs. The work
+//! queue in the same file is in [`crate::queue`].
+//!
+//! rusqlite is blocking, so every call runs on `spawn_blocking` against one
+//! `Mutex<Connection>`; a dropped caller never leaves a transaction half done.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pixpipe_core::{Job, JobId, JobStatus, JobStore, StoreError};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::Notify;
+
+use crate::db::{self, DbError, SchemaError};
+
+/// Jobs and the work queue in one SQLite file (WAL).
+pub struct LocalStore {
+    conn: Arc<Mutex<Connection>>,
+    /// Poked whenever an item may have become receivable.
+    pub(crate) notify: Notify,
+    pub(crate) max_receives: u32,
+}
+
+impl std::fmt::Debug for LocalStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStore")
+            .field("max_receives", &self.max_receives)
+            .finish()
+    }
+}
+
+/// Outcome of [`LocalStore::accept_upload`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadAccepted {
+    /// The job moved `awaiting_upload → queued` and one work item was enqueued.
+    Queued(Box<Job>),
+    /// The job no longer awaits an upload (this is its status); nothing changed.
+    NotAwaiting(JobStatus),
+    /// No such job.
+    Missing,
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) the database file. Blocking.
+    pub(crate) fn open(path: &Path, max_receives: u32) -> Result<Self, SchemaError> {
+        let conn = db::open(path)?;
+        Ok(LocalStore {
+            conn: Arc::new(Mutex::new(conn)),
+            notify: Notify::new(),
+            max_receives: max_receives.max(1),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// In one transaction: `awaiting_upload → queued` (version bumped,
+    /// `updated_at` now) and a work item for the job. Anything else changes nothing.
+    pub async fn accept_upload(&self, id: JobId) -> Result<UploadAccepted, StoreError> {
+        let outcome = self
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let Some(mut job) = select_job(&tx, id)? else {
+                    return Ok(UploadAccepted::Missing);
+                };
+                if job.status != JobStatus::AwaitingUpload {
+                    return Ok(UploadAccepted::NotAwaiting(job.status));
+                }
+                let expected = job.version;
+                let now = Utc::now();
+                job.status = JobStatus::Queued;
+                job.version += 1;
+                job.updated_at = now.max(job.updated_at);
+                if !update_job(&tx, &job, expected)? {
+                    return Err(DbError::BadValue(format!(
+                        "job {id} changed inside a transaction"
+                    )));
+                }
+                tx.execute(
+                    "INSERT INTO queue (job_id, state, visible_at, enqueued_at)
+                     VALUES (?1, 'ready', ?2, ?2)",
+                    params![id.to_string(), now.timestamp_millis()],
+                )?;
+                tx.commit()?;
+                Ok(UploadAccepted::Queued(Box::new(job)))
+            })
+            .await?;
+        if matches!(outcome, UploadAccepted::Queued(_)) {
+            self.notify.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    /// Jobs still awaiting an upload whose window closed at or before `now`,
+    /// oldest deadline first. Expire them with `lifecycle::expire_if_stale`.
+    pub async fn expire_stale(&self, now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
+        let ids = self
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id FROM jobs
+                     WHERE status = 'awaiting_upload' AND upload_expires_at <= ?1
+                     ORDER BY upload_expires_at, id",
+                )?;
+                let rows =
+                    stmt.query_map([now.timestamp_millis()], |row| row.get::<_, String>(0))?;
+                rows.map(|id| parse_id(&id?)).collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(ids)
+    }
+}
+
+fn parse_id(text: &str) -> Result<JobId, DbError> {
+    text.parse().map_err(|_| DbError::BadValue(text.to_owned()))
+}
+
+fn parse_doc(doc: &str) -> Result<Job, DbError> {
+    serde_json::from_str(doc).map_err(DbError::Corrupt)
+}
+
+fn version_param(version: u64) -> Result<i64, DbError> {
+    i64::try_from(version).map_err(|_| DbError::BadValue(version.to_string()))
+}
+
+pub(crate) fn select_job(conn: &Connection, id: JobId) -> Result<Option<Job>, DbError> {
+    let doc: Option<String> = conn
+        .prepare_cached("SELECT doc FROM jobs WHERE id = ?1")?
+        .query_row([id.to_string()], |row| row.get(0))
+        .optional()?;
+    doc.as_deref().map(parse_doc).transpose()
+}
+
+/// `UPDATE … WHERE id AND version`; true iff the row was there at `expected`.
+fn update_job(conn: &Connection, job: &Job, expected: u64) -> Result<bool, DbError> {
+    let doc = serde_json::to_string(job).map_err(DbError::Encode)?;
+    let changed = conn.prepare_cached(
+        "UPDATE jobs SET owner = ?3, status = ?4, version = ?5, upload_expires_at = ?6, doc = ?7
+         WHERE id = ?1 AND version = ?2",
+    )?
+    .execute(params![
+        job.id.to_string(),
+        version_param(expected)?,
+        job.owner,
+        job.status.as_str(),
+        version_param(job.version)?,
+        job.upload_expires_at.timestamp_millis(),
+        doc,
+    ])?;
+    Ok(changed == 1)
+}
+
+#[async_trait]
+impl JobStore for LocalStore {
+    async fn insert(&self, job: &Job) -> Result<(), StoreError> {
+        let job = job.clone();
+        self.call(move |conn| {
+            let doc = serde_json::to_string(&job).map_err(DbError::Encode)?;
+            conn.prepare_cached(
+                "INSERT INTO jobs (id, owner, status, version, upload_expires_at, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                job.id.to_string(),
+                job.owner,
+                job.status.as_str(),
+                version_param(job.version)?,
+                job.upload_expires_at.timestamp_millis(),
+                doc,
+            ])?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        Ok(self.call(move |conn| select_job(conn, id)).await?)
+    }
+
+    async fn list(
+        &self,
+        owner: &str,
+        before: Option<JobId>,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let owner = owner.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let jobs = self
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT doc FROM jobs
+                     WHERE owner = ?1 AND (?2 IS NULL OR id < ?2)
+                     ORDER BY id DESC LIMIT ?3",
+                )?;
+                let before = before.map(|id| id.to_string());
+                let rows =
+                    stmt.query_map(params![owner, before, limit], |row| row.get::<_, String>(0))?;
+                rows.map(|doc| parse_doc(&doc?))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        Ok(jobs)
+    }
+
+    async fn replace(&self, job: &Job, expected_version: u64) -> Result<bool, StoreError> {
+        let job = job.clone();
+        Ok(self
+            .call(move |conn| update_job(conn, &job, expected_version))
+            .await?)
+    }
+
+    async fn delete(&self, id: JobId) -> Result<bool, StoreError> {
+        let removed = self
+            .call(move |conn| {
+                Ok(conn
+                    .prepare_cached("DELETE FROM jobs WHERE id = ?1")?
+                    .execute([id.to_string()])?)
+            })
+            .await?;
+        Ok(removed > 0)
+    }
+}
