@@ -1,0 +1,157 @@
+//! Decoding, once per input, with the `image` crate's decoders under
+//! `image::Limits`, into an 8-bit RGB or RGBA raster plus the EXIF
+//! orientation (applied later, after resizing, by the pipeline).
+//!
+//! Animated GIF and WebP give their first frame; 16-bit sources are reduced
+//! to 8 bits; greyscale is expanded to RGB; an alpha channel that is opaque
+//! everywhere is dropped.
+
+use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use image::codecs::gif::GifDecoder;
+use image::codecs::jpeg::JpegDecoder;
+use image::codecs::png::PngDecoder;
+use image::codecs::webp::WebPDecoder;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageResult};
+
+use crate::error::ImagingError;
+use crate::options::Limits;
+use crate::pixels::{Layout, Pixels};
+use crate::probe::Probe;
+use crate::sniff::SourceFormat;
+
+/// A decoded source, still as stored: `orientation` turns it upright.
+pub(crate) struct Decoded {
+    pub pixels: Pixels,
+    pub orientation: Orientation,
+}
+
+/// Decodes `bytes`, whose header `probe` has already read and checked.
+///
+/// A panic inside a third-party decoder is caught and reported as `Corrupt`,
+/// so that malformed input can never take the caller down.
+pub(crate) fn decode(
+    bytes: &[u8],
+    probe: &Probe,
+    limits: &Limits,
+) -> Result<Decoded, ImagingError> {
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(limits.max_dimension);
+    image_limits.max_image_height = Some(limits.max_dimension);
+    image_limits.max_alloc = Some(limits.max_alloc);
+
+    let format = probe.format.name();
+    let run = || {
+        let input = Cursor::new(bytes);
+        match probe.format {
+            SourceFormat::Jpeg => read(JpegDecoder::new(input), image_limits, limits, format),
+            SourceFormat::Png => read(
+                PngDecoder::with_limits(input, image_limits.clone()),
+                image_limits,
+                limits,
+                format,
+            ),
+            SourceFormat::Gif => read(GifDecoder::new(input), image_limits, limits, format),
+            SourceFormat::Webp => read(WebPDecoder::new(input), image_limits, limits, format),
+        }
+    };
+    catch_unwind(AssertUnwindSafe(run))
+        .unwrap_or_else(|_| Err(ImagingError::Corrupt(format!("{format} decoder failed"))))
+}
+
+fn read<D: ImageDecoder>(
+    decoder: ImageResult<D>,
+    image_limits: image::Limits,
+    limits: &Limits,
+    format: &'static str,
+) -> Result<Decoded, ImagingError> {
+    let fail = |e| ImagingError::from_decode(e, format);
+    let mut decoder = decoder.map_err(fail)?;
+
+    // The decoder's idea of the size is what gets allocated: check it too.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(ImagingError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    // Unreadable EXIF is not worth failing the image for.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    decoder.set_limits(image_limits.clone()).map_err(fail)?;
+    let mut budget = image_limits;
+    budget.reserve(decoder.total_bytes()).map_err(fail)?;
+
+    let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
+    let mut pixels = into_pixels(image)?;
+    pixels.drop_opaque_alpha();
+    Ok(Decoded {
+        pixels,
+        orientation,
+    })
+}
+
+/// Converts any decoded colour type to 8-bit RGB or RGBA, reusing the
+/// buffer when it already is one.
+fn into_pixels(image: DynamicImage) -> Result<Pixels, ImagingError> {
+    let (w, h) = (image.width(), image.height());
+    match image {
+        DynamicImage::ImageRgb8(b) => Pixels::from_vec(w, h, Layout::Rgb, b.into_raw()),
+        DynamicImage::ImageRgba8(b) => Pixels::from_vec(w, h, Layout::Rgba, b.into_raw()),
+        other if other.color().has_alpha() => {
+            Pixels::from_vec(w, h, Layout::Rgba, other.into_rgba8().into_raw())
+        }
+        other => Pixels::from_vec(w, h, Layout::Rgb, other.into_rgb8().into_raw()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::probe;
+    use image::{ImageFormat, Rgba, RgbaImage};
+
+    fn encode(img: DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, format).expect("encode test image");
+        out.into_inner()
+    }
+
+    fn decode_all(bytes: &[u8]) -> Result<Decoded, ImagingError> {
+        let limits = Limits::default();
+        let p = probe(bytes, &limits)?;
+        decode(bytes, &p, &limits)
+    }
+
+    #[test]
+    fn layouts() {
+        let opaque = RgbaImage::from_pixel(4, 3, Rgba([1, 2, 3, 255]));
+        let d = decode_all(&encode(opaque.into(), ImageFormat::Png)).expect("decodes");
+        assert_eq!(d.pixels.layout(), Layout::Rgb);
+        assert_eq!((d.pixels.width(), d.pixels.height()), (4, 3));
+
+        let mut clear = RgbaImage::from_pixel(4, 3, Rgba([1, 2, 3, 255]));
+        clear.put_pixel(0, 0, Rgba([0, 0, 0, 0]));
+        let d = decode_all(&encode(clear.into(), ImageFormat::Png)).expect("decodes");
+        assert_eq!(d.pixels.layout(), Layout::Rgba);
+        assert_eq!(d.orientation, Orientation::NoTransforms);
+    }
+
+    #[test]
+    fn alloc_limit_is_enforced() {
+        let img = RgbaImage::from_pixel(64, 64, Rgba([1, 2, 3, 4]));
+        let bytes = encode(img.into(), ImageFormat::Png);
+        let limits = Limits {
+            max_alloc: 1000,
+            ..Limits::default()
+        };
+        let p = probe(&bytes, &limits).expect("probe");
+        assert!(matches!(
+            decode(&bytes, &p, &limits),
+            Err(ImagingError::LimitExceeded(_))
+        ));
+    }
+}

@@ -1,0 +1,228 @@
+//! Helpers shared by the integration tests: tiny generated images, hand-made
+//! JPEG EXIF segments and PNG chunks, output decoding, and a small PRNG.
+#![allow(dead_code)]
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
+use pixpipe_imaging::{Fit, Format, Output, Variant};
+
+/// Encodes `img` in `format` with the `image` crate's default encoder.
+pub fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode test image");
+    out.into_inner()
+}
+
+/// Encodes `img` as a JPEG of high quality.
+pub fn jpeg(img: &DynamicImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    img.to_rgb8()
+        .write_with_encoder(encoder)
+        .expect("encode jpeg");
+    out
+}
+
+pub fn variant(
+    width: u32,
+    height: u32,
+    fit: Fit,
+    format: Format,
+    without_enlargement: bool,
+) -> Variant {
+    Variant {
+        width,
+        height,
+        fit,
+        format,
+        quality: 90,
+        without_enlargement,
+    }
+}
+
+/// Decodes an output, checking it is in its stated format and size.
+pub fn decode(output: &Output) -> RgbaImage {
+    let format = match output.format {
+        Format::Jpeg => ImageFormat::Jpeg,
+        Format::Png => ImageFormat::Png,
+        Format::Webp => ImageFormat::WebP,
+    };
+    assert_eq!(
+        image::guess_format(&output.bytes).ok(),
+        Some(format),
+        "output format"
+    );
+    let img = image::load_from_memory_with_format(&output.bytes, format).expect("output decodes");
+    assert_eq!(
+        (img.width(), img.height()),
+        (output.width, output.height),
+        "stated size"
+    );
+    img.to_rgba8()
+}
+
+/// Whether two pixels differ by at most `tolerance` on every channel.
+pub fn close(a: Rgba<u8>, b: [u8; 4], tolerance: u8) -> bool {
+    a.0.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance)
+}
+
+/// A `w`x`h` image with four flat quadrants: red, green / blue, yellow.
+pub fn quadrants(w: u32, h: u32) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, y| match (x < w / 2, y < h / 2) {
+        (true, true) => Rgba([220, 30, 30, 255]),
+        (false, true) => Rgba([30, 200, 30, 255]),
+        (true, false) => Rgba([30, 30, 220, 255]),
+        (false, false) => Rgba([230, 230, 40, 255]),
+    })
+}
+
+/// Inserts an EXIF APP1 segment carrying `orientation` right after SOI.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2A\0\0\0\x08".to_vec(); // big-endian TIFF header, IFD0 at 8
+    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_be_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]); // value padding
+    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend_from_slice(&tiff);
+
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(
+        &u16::try_from(payload.len() + 2)
+            .expect("small")
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// CRC-32 as used by PNG chunks.
+pub fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for part in parts {
+        for &byte in *part {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+    }
+    !crc
+}
+
+/// Appends a PNG chunk with a correct CRC.
+pub fn push_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend_from_slice(&u32::try_from(data.len()).expect("small").to_be_bytes());
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    png.extend_from_slice(&crc32(&[kind, data]).to_be_bytes());
+}
+
+/// A PNG signature plus an IHDR for an 8-bit image of `color_type`.
+pub fn png_start(width: u32, height: u32, color_type: u8) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, color_type, 0, 0, 0]);
+    push_chunk(&mut png, b"IHDR", &ihdr);
+    png
+}
+
+/// LSB-first bit writer for DEFLATE.
+struct Bits {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl Bits {
+    fn put(&mut self, value: u32, count: u32) {
+        self.acc |= u64::from(value) << self.n;
+        self.n += count;
+        while self.n >= 8 {
+            self.out.push(self.acc as u8);
+            self.acc >>= 8;
+            self.n -= 8;
+        }
+    }
+
+    /// Huffman codes are sent most significant bit first.
+    fn code(&mut self, code: u32, len: u32) {
+        self.put(code.reverse_bits() >> (32 - len), len);
+    }
+}
+
+/// A zlib stream of `n` zero bytes: one fixed-Huffman block made of a
+/// literal 0 and then <length 258, distance 1> copies (1032:1-ish).
+pub fn zlib_zeros(n: u64) -> Vec<u8> {
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    bits.put(1, 1); // BFINAL
+    bits.put(1, 2); // BTYPE = fixed Huffman
+    let literal_zero = |b: &mut Bits| b.code(0x30, 8);
+    let mut left = n;
+    if left > 0 {
+        literal_zero(&mut bits);
+        left -= 1;
+    }
+    while left >= 258 {
+        bits.code(0xC5, 8); // length code 285 = 258
+        bits.code(0, 5); // distance code 0 = 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        literal_zero(&mut bits);
+    }
+    bits.code(0, 7); // end of block
+    bits.put(0, 7); // flush to a byte boundary
+    let mut out = bits.out;
+    if bits.n > 0 {
+        out.push(bits.acc as u8);
+    }
+    // Adler-32 of zeros: a stays 1, b grows by 1 per byte.
+    let adler = ((n % 65521) << 16) as u32 | 1;
+    out.extend_from_slice(&adler.to_be_bytes());
+    out
+}
+
+/// An 8-bit greyscale PNG of `width`x`height` zeros, compressed for real.
+pub fn png_of_zeros(width: u32, height: u32) -> Vec<u8> {
+    let mut png = png_start(width, height, 0);
+    let raw = (u64::from(width) + 1) * u64::from(height); // filter byte per row
+    push_chunk(&mut png, b"IDAT", &zlib_zeros(raw));
+    push_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// Deterministic xorshift64* generator.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
