@@ -8,17 +8,21 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use pixpipe_api::{ApiKeys, AppState};
-use pixpipe_core::{Service, Settings, lifecycle};
+use pixpipe_core::{JobStore, Service, Settings, lifecycle};
 use pixpipe_imaging::Limits;
 use pixpipe_local::{LocalConfig, LocalHttp, LocalStore};
 use pixpipe_worker::{Pipeline, RunnerConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::{info, warn};
+
+/// Longest any request may take, uploads included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Settings of the local server (flags, or the environment variables named).
 #[derive(Debug, Clone, clap::Args)]
@@ -171,10 +175,16 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
 }
 
 fn app(state: AppState, local: &pixpipe_local::Local, max_upload_bytes: u64) -> Router {
-    let uploads = pixpipe_local::router(LocalHttp { max_upload_bytes, ..LocalHttp::new(local) });
+    let uploads = pixpipe_local::router(LocalHttp {
+        max_upload_bytes,
+        ..LocalHttp::new(local)
+    });
     pixpipe_api::router(state)
         .merge(uploads)
         .fallback(pixpipe_api::not_found)
+        .method_not_allowed_fallback(pixpipe_api::method_not_allowed)
+        // Bounds slow clients (an upload of the largest size on a slow link fits).
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         // Spans carry the path only: upload URLs hold their signature in the query.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
@@ -194,32 +204,39 @@ async fn run_all(
         let _ = stop_http.wait_for(|s| *s).await;
     });
     let workers = pixpipe_worker::run(store.clone(), pipeline.clone(), runner, shutdown.clone());
-    let sweeper = sweep_expired(store, pipeline, shutdown);
+    let sweeper = housekeeping(store, shutdown);
     let (served, (), ()) = tokio::join!(server, workers, sweeper);
     served.context("HTTP server failed")
 }
 
-/// Marks jobs whose upload never came as `expired`, every few seconds.
-async fn sweep_expired(
-    store: Arc<LocalStore>,
-    pipeline: Pipeline,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Every second: expires jobs whose upload never came, and fails jobs whose
+/// queue item was dead-lettered (a worker died on their last delivery).
+async fn housekeeping(store: Arc<LocalStore>, mut shutdown: watch::Receiver<bool>) {
+    let jobs: &dyn JobStore = store.as_ref();
     loop {
         match store.expire_stale(Utc::now()).await {
             Ok(ids) => {
                 for id in ids {
-                    if let Err(e) =
-                        lifecycle::expire_if_stale(pipeline.jobs.as_ref(), id, Utc::now()).await
-                    {
+                    if let Err(e) = lifecycle::expire_if_stale(jobs, id, Utc::now()).await {
                         warn!(error = ?e, job_id = %id, "could not expire job");
                     }
                 }
             }
             Err(e) => warn!(error = ?e, "expiry sweep failed"),
         }
+        match store.dead_unfinished_jobs(100).await {
+            Ok(ids) => {
+                for id in ids {
+                    let message = "the last delivery of this job was lost; it will not be retried";
+                    if let Err(e) = lifecycle::fail(jobs, id, "processing_failed", message).await {
+                        warn!(error = ?e, job_id = %id, "could not fail dead-lettered job");
+                    }
+                }
+            }
+            Err(e) => warn!(error = ?e, "dead-letter sweep failed"),
+        }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
     }

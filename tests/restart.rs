@@ -41,3 +41,41 @@ async fn queued_job_runs_after_restart() {
     );
     assert_eq!(app.client.get(url).send().await.unwrap().status(), 200);
 }
+
+/// A worker that dies during the last allowed delivery never acks it: the
+/// item is dead-lettered and the job is failed, not left `processing`.
+#[tokio::test(flavor = "multi_thread")]
+async fn job_whose_last_delivery_is_lost_fails() {
+    use pixpipe_core::WorkQueue;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let app = spawn_in(dir.path(), |a| {
+        a.workers = Some(0);
+        a.max_attempts = 1;
+    })
+    .await;
+    let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
+    assert_eq!(app.upload(&created, bytes).await.status(), 200);
+    let id = created["id"].as_str().unwrap();
+
+    // A "worker" takes the delivery and dies without settling it.
+    let store = app.server.store.clone();
+    let lost = store
+        .receive(1, Duration::from_millis(100), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(lost.len(), 1);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The next receive finds it out of deliveries and dead-letters it.
+    assert!(
+        store
+            .receive(1, Duration::from_secs(1), Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let job = app.wait_done(id, Duration::from_secs(10)).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "processing_failed");
+}

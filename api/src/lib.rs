@@ -92,3 +92,11 @@ pub fn router(state: AppState) -> Router {
 pub async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route")
 }
+
+/// A problem+json 405 for a known path with another method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        "this path does not take that method",
+    )
+}

@@ -28,6 +28,8 @@ pub enum Code {
     JobNotFound,
     /// 404: no such route or object.
     NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
     /// 409: the source was already uploaded, or the job no longer takes one.
     UploadConflict,
     /// 413: the declared or sent size is over the limit.
@@ -53,6 +55,7 @@ impl Code {
             Code::UploadMismatch => "upload_mismatch",
             Code::JobNotFound => "job_not_found",
             Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
             Code::UploadConflict => "upload_conflict",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
@@ -70,6 +73,7 @@ impl Code {
                 StatusCode::FORBIDDEN
             }
             Code::JobNotFound | Code::NotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::UploadConflict => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use pixpipe_core::{Delivery, QueueError, WorkQueue};
+use pixpipe_core::{Delivery, JobId, QueueError, WorkQueue};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use tokio::time::Instant;
@@ -80,6 +80,25 @@ impl LocalStore {
             in_flight: n(in_flight),
             dead: n(dead),
         })
+    }
+
+    /// Jobs whose queue item went to the dead-letter state while the job was
+    /// still unfinished (a worker died on the last delivery), at most `limit`.
+    /// The caller fails them, after which they no longer show up here.
+    pub async fn dead_unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, QueueError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let ids = self
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT DISTINCT q.job_id FROM queue q JOIN jobs j ON j.id = q.job_id
+                     WHERE q.state = 'dead' AND j.status IN ('queued', 'processing')
+                     LIMIT ?1",
+                )?;
+                let rows = stmt.query_map(params![limit], |row| row.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await?;
+        Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
     }
 
     /// One non-blocking receive; also returns when the next hidden item
