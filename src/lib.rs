@@ -1,9 +1,13 @@
 //! The `pixpipe` binary's building blocks, public so tests drive the same code.
 //!
-//! - [`serve`]: the local all-in-one server (API + uploads + results + workers).
+//! - [`bench`]: the engine timed like the shared benchmark's anchors.
+//! - [`serve`]: the server (API + workers) and its flags.
+//! - [`backend`]: the embedded and AWS adapters behind it.
 //! - [`process`]: the engine over local files.
 //! - [`telemetry`]: log set-up.
 
+pub mod backend;
+pub mod bench;
 pub mod process;
 pub mod serve;
 pub mod telemetry;

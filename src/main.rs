@@ -20,8 +20,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API, the upload endpoint, the result server and the workers in one
-    /// process on embedded storage (SQLite + files in --data-dir).
+    /// Run the API and the workers: on embedded storage (SQLite + files in
+    /// --data-dir, uploads and results served here) or, with --backend aws, on
+    /// DynamoDB, S3 and SQS.
     Serve(serve::ServeArgs),
     /// Run the image engine on local files: writes DIR/<file stem>/<variant>.<ext>
     /// and prints one JSON line per file.
@@ -36,6 +37,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Benchmark the engine on files the way the shared bench's anchors are
+    /// measured: one JSON line per image per repetition, then a summary line.
+    Bench(pixpipe::bench::BenchArgs),
     /// Print the OpenAPI 3.1 document as YAML.
     Openapi,
 }
@@ -46,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             pixpipe::telemetry::init();
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(serve::run_until_signal(args.into_config()?))
+            runtime.block_on(serve::run_until_signal(args.validated()?))
         }
         Command::Process { preset, out, files } => {
             let failed = process::run(&preset, &out, &files)?;
@@ -55,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench(args) => pixpipe::bench::run(&args),
         Command::Openapi => {
             print!("{}", pixpipe::openapi_yaml()?);
             Ok(())

@@ -59,7 +59,7 @@ async fn job_whose_last_delivery_is_lost_fails() {
     let id = created["id"].as_str().unwrap();
 
     // A "worker" takes the delivery and dies without settling it.
-    let store = app.server.store.clone();
+    let store = app.server.local.clone().unwrap();
     let lost = store
         .receive(1, Duration::from_millis(100), Duration::ZERO)
         .await

@@ -13,12 +13,17 @@ pub mod meta;
 pub mod problem;
 pub mod views;
 
+use std::time::Duration;
+
 use axum::Router;
+use axum::http::{Request, StatusCode};
 use axum::extract::DefaultBodyLimit;
 use pixpipe_core::Service;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::ApiKeys;
@@ -87,6 +92,24 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
         .with_state(state)
 }
+
+/// The whole HTTP service: [`router`] plus the backend's `extra` routes (the
+/// local signed-upload and result routes), problem+json fallbacks, a request
+/// timeout, and request spans that record the path only (upload URLs carry
+/// their signature in the query, which must never reach a log).
+pub fn app(state: AppState, extra: Router) -> Router {
+    router(state)
+        .merge(extra)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+}
+
+/// Longest any request may take, uploads of the largest size on a slow link included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A problem+json 404 for paths no router matched.
 pub async fn not_found() -> ApiError {

@@ -12,6 +12,7 @@
 //! - [`sqs`]: [`SqsQueue`] (`WorkQueue`) over S3 event notifications.
 //! - [`events`]: parsing S3 event notification bodies ([`S3Message`]).
 //! - [`config`]: [`AwsConfig`] from the environment, [`connect`] → [`Aws`].
+//! - [`provision`]: the template's resources on a local AWS-protocol server (dev, tests).
 //! - [`error`]: [`CallError`] (one failed AWS call, SDK error as its source) and friends.
 //!
 //! `SqsQueue::max_receives` is `PIXPIPE_MAX_ATTEMPTS`; give the queue's redrive
@@ -22,6 +23,7 @@ pub mod config;
 pub mod dynamo;
 pub mod error;
 pub mod events;
+pub mod provision;
 pub mod s3;
 pub mod sqs;
 
@@ -29,5 +31,6 @@ pub use config::{Aws, AwsConfig, clients, connect, http_client, load_sdk_config}
 pub use dynamo::{DynamoJobs, JobItem, create_table};
 pub use error::{CallError, ConfigError, ItemError};
 pub use events::{ObjectRef, S3Message};
+pub use provision::{Plan, local_sdk, provision};
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;

@@ -58,7 +58,7 @@ pub async fn spawn_in(data_dir: &Path, configure: impl FnOnce(&mut ServeArgs)) -
     let mut a = args(data_dir);
     configure(&mut a);
     let server = start(a).await.expect("server starts");
-    let base = format!("http://{}", server.addr);
+    let base = format!("http://{}", server.addr.expect("listening"));
     TestApp {
         server,
         base,

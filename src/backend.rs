@@ -1,0 +1,93 @@
+//! The two sets of adapters behind `pixpipe serve`: embedded (SQLite + files)
+//! and AWS (DynamoDB + S3 + SQS), each turned into the same [`Parts`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use chrono::Utc;
+use pixpipe_core::{JobStore, Service, lifecycle};
+use pixpipe_local::{LocalConfig, LocalHttp, LocalStore};
+use pixpipe_worker::Pipeline;
+use tokio::sync::watch;
+use tracing::warn;
+
+use crate::serve::{Parts, ServeArgs};
+
+/// The embedded backend over `--data-dir`.
+pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> {
+    let local = pixpipe_local::open(LocalConfig {
+        data_dir: args.data_dir.clone(),
+        public_base: public_url.to_owned(),
+        upload_secret: args.upload_secret.clone(),
+        max_receives: args.max_attempts,
+    })
+    .await
+    .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
+    let routes = pixpipe_local::router(LocalHttp {
+        max_upload_bytes: args.max_upload_bytes,
+        ..LocalHttp::new(&local)
+    });
+    Ok(Parts {
+        service: Service::new(local.store.clone(), local.blobs.clone(), args.settings()),
+        queue: local.store.clone(),
+        pipeline: Pipeline { jobs: local.store.clone(), blobs: local.blobs.clone(), limits: args.limits() },
+        routes,
+        poll_wait: Duration::from_secs(1),
+        local: Some(local.store),
+    })
+}
+
+/// The AWS backend, configured by `PIXPIPE_*` and the standard `AWS_*` environment.
+pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
+    let mut config = pixpipe_aws::AwsConfig::from_env().context("reading the AWS backend settings")?;
+    config.max_attempts = args.max_attempts;
+    Ok(aws_with(args, pixpipe_aws::connect(&config).await))
+}
+
+/// The AWS backend over adapters made elsewhere (tests build them for a local endpoint).
+pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
+    Parts {
+        service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings()),
+        queue: aws.queue.clone(),
+        pipeline: Pipeline { jobs: aws.jobs.clone(), blobs: aws.blobs.clone(), limits: args.limits() },
+        routes: Router::new(),
+        poll_wait: Duration::from_secs(20),
+        local: None,
+    }
+}
+
+/// Local backend chores, every second: expire jobs whose upload never came,
+/// and fail jobs whose queue item was dead-lettered (a worker died on their
+/// last delivery).
+pub async fn housekeeping(store: Arc<LocalStore>, mut shutdown: watch::Receiver<bool>) {
+    let jobs: &dyn JobStore = store.as_ref();
+    loop {
+        match store.expire_stale(Utc::now()).await {
+            Ok(ids) => {
+                for id in ids {
+                    if let Err(e) = lifecycle::expire_if_stale(jobs, id, Utc::now()).await {
+                        warn!(error = ?e, job_id = %id, "could not expire job");
+                    }
+                }
+            }
+            Err(e) => warn!(error = ?e, "expiry sweep failed"),
+        }
+        match store.dead_unfinished_jobs(100).await {
+            Ok(ids) => {
+                for id in ids {
+                    let message = "the last delivery of this job was lost; it will not be retried";
+                    if let Err(e) = lifecycle::fail(jobs, id, "processing_failed", message).await {
+                        warn!(error = ?e, job_id = %id, "could not fail dead-lettered job");
+                    }
+                }
+            }
+            Err(e) => warn!(error = ?e, "dead-letter sweep failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+    }
+}
