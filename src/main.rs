@@ -1,5 +1,6 @@
-//! The `pixpipe` command: `serve` (local all-in-one), `process` (the engine
-//! on files), `openapi` (print the spec).
+//! The `pixpipe` command: `serve` (the server), `process` (the engine
+//! on files), `bench` (the engine timed like the benchmark anchors), `openapi`
+//! (print the spec).
 
 use std::path::PathBuf;
 

@@ -6,7 +6,7 @@ use std::io::ErrorKind;
 use image::error::{ImageError, LimitErrorKind, ParameterErrorKind};
 
 /// Everything that can go wrong turning input bytes into outputs.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImagingError {
     /// Empty input, text, or no known magic bytes.
     #[error("the input is not an image")]

@@ -9,7 +9,8 @@
 //! - `decode`: one decode under `image::Limits` into an 8-bit raster + EXIF orientation.
 //! - `geometry`: pure arithmetic of fits, crops and orientation mapping.
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
-//! - `resize`: crop + Lanczos3 resampling with one reused resizer.
+//! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
+//!   one resizer reused for all variants.
 //! - `encode`: JPEG (jpeg-encoder), PNG (image), WebP (libwebp).
 //!
 //! # Pipeline of [`process`]
@@ -18,7 +19,8 @@
 //! 3. For each variant, in order:
 //!    1. plan the fit on the upright (oriented) dimensions;
 //!    2. map the planned crop back to the stored image and resample that
-//!       region straight to the target size (one pass, no intermediate);
+//!       region straight to the target size (one Lanczos3 pass; reductions
+//!       over 3x are box-filtered to twice the target first, as libvips does);
 //!    3. orient the small result upright (cheaper than rotating the source);
 //!    4. pad for `contain`; flatten onto white (JPEG) or un-premultiply;
 //!    5. encode, writing no metadata.

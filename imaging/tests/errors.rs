@@ -187,6 +187,7 @@ fn forty_nine_megapixels_decode_under_default_limits() {
 }
 
 /// ~200 garbage, mutated and truncated inputs: every call must return.
+/// `PIXPIPE_FUZZ_CASES` raises the count for a longer local run.
 #[test]
 fn garbage_never_panics() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -212,7 +213,11 @@ fn garbage_never_panics() {
     ];
     let limits = Limits::default();
     let mut inputs: Vec<Vec<u8>> = Vec::new();
-    for i in 0..200 {
+    let cases = std::env::var("PIXPIPE_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200usize);
+    for i in 0..cases {
         let input = match i % 4 {
             0 => {
                 let len = rng.below(300);
