@@ -32,7 +32,11 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
     Ok(Parts {
         service: Service::new(local.store.clone(), local.blobs.clone(), args.settings()),
         queue: local.store.clone(),
-        pipeline: Pipeline { jobs: local.store.clone(), blobs: local.blobs.clone(), limits: args.limits() },
+        pipeline: Pipeline {
+            jobs: local.store.clone(),
+            blobs: local.blobs.clone(),
+            limits: args.limits(),
+        },
         routes,
         poll_wait: Duration::from_secs(1),
         local: Some(local.store),
@@ -41,7 +45,8 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
 
 /// The AWS backend, configured by `PIXPIPE_*` and the standard `AWS_*` environment.
 pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
-    let mut config = pixpipe_aws::AwsConfig::from_env().context("reading the AWS backend settings")?;
+    let mut config =
+        pixpipe_aws::AwsConfig::from_env().context("reading the AWS backend settings")?;
     config.max_attempts = args.max_attempts;
     Ok(aws_with(args, pixpipe_aws::connect(&config).await))
 }
@@ -51,7 +56,11 @@ pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
     Parts {
         service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings()),
         queue: aws.queue.clone(),
-        pipeline: Pipeline { jobs: aws.jobs.clone(), blobs: aws.blobs.clone(), limits: args.limits() },
+        pipeline: Pipeline {
+            jobs: aws.jobs.clone(),
+            blobs: aws.blobs.clone(),
+            limits: args.limits(),
+        },
         routes: Router::new(),
         poll_wait: Duration::from_secs(20),
         local: None,

@@ -63,7 +63,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PIXPIPE_WORKERS")]
     pub workers: Option<usize>,
     /// Comma-separated API keys; when empty, the API needs no key.
-    #[arg(long, env = "PIXPIPE_API_KEYS", default_value = "", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PIXPIPE_API_KEYS",
+        default_value = "",
+        hide_env_values = true
+    )]
     pub api_keys: String,
     /// Local backend: secret for signing upload URLs (default: generated once into the data dir).
     #[arg(long, env = "PIXPIPE_UPLOAD_SECRET", hide_env_values = true)]
@@ -85,7 +90,10 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub fn validated(self) -> anyhow::Result<ServeArgs> {
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
-        anyhow::ensure!(self.upload_ttl_secs >= 1, "--upload-ttl-secs must be at least 1");
+        anyhow::ensure!(
+            self.upload_ttl_secs >= 1,
+            "--upload-ttl-secs must be at least 1"
+        );
         Ok(self)
     }
 
@@ -183,8 +191,14 @@ async fn bind(args: &ServeArgs) -> anyhow::Result<Option<tokio::net::TcpListener
     })
 }
 
-fn public_url(args: &ServeArgs, listener: Option<&tokio::net::TcpListener>) -> anyhow::Result<String> {
-    let addr = listener.map(|l| l.local_addr()).transpose()?.unwrap_or(args.addr);
+fn public_url(
+    args: &ServeArgs,
+    listener: Option<&tokio::net::TcpListener>,
+) -> anyhow::Result<String> {
+    let addr = listener
+        .map(|l| l.local_addr())
+        .transpose()?
+        .unwrap_or(args.addr);
     Ok(args
         .public_url
         .clone()
@@ -208,14 +222,26 @@ fn launch(
         Role::Api => 0,
         Role::All | Role::Worker => args.workers.unwrap_or(RunnerConfig::default().workers),
     };
-    let runner = RunnerConfig { workers, poll_wait: parts.poll_wait, ..RunnerConfig::default() };
-    let app = pixpipe_api::app(AppState { service: parts.service, keys }, parts.routes);
+    let runner = RunnerConfig {
+        workers,
+        poll_wait: parts.poll_wait,
+        ..RunnerConfig::default()
+    };
+    let app = pixpipe_api::app(
+        AppState {
+            service: parts.service,
+            keys,
+        },
+        parts.routes,
+    );
 
     let (shutdown, stop) = watch::channel(false);
     let local = parts.local.clone();
     let task = tokio::spawn(async move {
         let http = async {
-            let Some(listener) = listener else { return Ok(()) };
+            let Some(listener) = listener else {
+                return Ok(());
+            };
             let mut stop = stop.clone();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -234,14 +260,23 @@ fn launch(
         served
     });
     info!(addr = ?addr, %public_url, workers, backend = ?args.backend, "pixpipe started");
-    Ok(Running { addr, public_url, local, shutdown, task })
+    Ok(Running {
+        addr,
+        public_url,
+        local,
+        shutdown,
+        task,
+    })
 }
 
 /// Runs until Ctrl-C / SIGTERM, then shuts down gracefully.
 pub async fn run_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     let running = start(args).await?;
     match running.addr {
-        Some(addr) => println!("pixpipe listening on http://{addr} (public URL {})", running.public_url),
+        Some(addr) => println!(
+            "pixpipe listening on http://{addr} (public URL {})",
+            running.public_url
+        ),
         None => println!("pixpipe workers running (no HTTP listener)"),
     }
     shutdown_signal().await;
@@ -255,7 +290,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

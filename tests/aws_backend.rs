@@ -19,8 +19,15 @@ async fn aws_backend_processes_an_upload_end_to_end() {
     );
     let sdk = pixpipe_aws::local_sdk(&endpoint).await;
     let prefix = format!("pxp-e2e-{}", &uuid_suffix());
-    let plan = pixpipe_aws::Plan { prefix, max_attempts: 3, worker_timeout_secs: 60, public_base_url: None };
-    let config = pixpipe_aws::provision(&sdk, &plan).await.expect("resources created");
+    let plan = pixpipe_aws::Plan {
+        prefix,
+        max_attempts: 3,
+        worker_timeout_secs: 60,
+        public_base_url: None,
+    };
+    let config = pixpipe_aws::provision(&sdk, &plan)
+        .await
+        .expect("resources created");
     let aws = pixpipe_aws::clients(&config, &sdk);
 
     let mut args = ServeArgs::new(SocketAddr::from(([127, 0, 0, 1], 0)), std::env::temp_dir());
@@ -44,17 +51,33 @@ async fn aws_backend_processes_an_upload_end_to_end() {
     let url = upload["url"].as_str().expect("presigned URL");
     assert!(url.starts_with(&endpoint), "an S3 URL: {url}");
     assert!(url.contains("X-Amz-Signature="));
-    let res = client.put(url).headers(common::headers_of(&upload["headers"])).body(bytes).send().await.unwrap();
+    let res = client
+        .put(url)
+        .headers(common::headers_of(&upload["headers"]))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success(), "S3 PUT: {}", res.status());
 
     let id = created["id"].as_str().unwrap();
     let started = Instant::now();
     let job = loop {
-        let job: Value = client.get(format!("{base}/v1/jobs/{id}?wait=5")).send().await.unwrap().json().await.unwrap();
+        let job: Value = client
+            .get(format!("{base}/v1/jobs/{id}?wait=5"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if matches!(job["status"].as_str(), Some("succeeded" | "failed")) {
             break job;
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "not done: {job}");
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "not done: {job}"
+        );
     };
     assert_eq!(job["status"], "succeeded", "{job}");
     let results = job["results"].as_array().unwrap();
@@ -64,17 +87,32 @@ async fn aws_backend_processes_an_upload_end_to_end() {
         assert!(url.starts_with(&config.public_base_url), "{url}");
         let res = client.get(url).send().await.unwrap();
         assert_eq!(res.status(), 200, "{url}");
-        assert_eq!(res.headers()["content-type"], result["content_type"].as_str().unwrap());
-        assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(
+            res.headers()["content-type"],
+            result["content_type"].as_str().unwrap()
+        );
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
         let body = res.bytes().await.unwrap();
         assert_eq!(body.len() as u64, result["bytes"].as_u64().unwrap());
         let img = image::load_from_memory(&body).unwrap();
-        assert_eq!((img.width() as u64, img.height() as u64), (result["width"].as_u64().unwrap(), result["height"].as_u64().unwrap()));
+        assert_eq!(
+            (img.width() as u64, img.height() as u64),
+            (
+                result["width"].as_u64().unwrap(),
+                result["height"].as_u64().unwrap()
+            )
+        );
     }
     server.stop().await.unwrap();
 }
 
 fn uuid_suffix() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}", nanos & 0xffff_ffff_ffff)
 }

@@ -16,14 +16,14 @@ pub mod views;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{Request, StatusCode};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
 use pixpipe_core::Service;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::ApiKeys;

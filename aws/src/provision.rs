@@ -26,11 +26,17 @@ pub async fn local_sdk(endpoint: &str) -> SdkConfig {
     let region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(crate::config::http_client())
-        .region(aws_config::Region::new(region.unwrap_or_else(|| "us-east-1".to_owned())))
+        .region(aws_config::Region::new(
+            region.unwrap_or_else(|| "us-east-1".to_owned()),
+        ))
         .endpoint_url(endpoint);
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "local", "local", None, None, "pixpipe-local-endpoint",
+            "local",
+            "local",
+            None,
+            None,
+            "pixpipe-local-endpoint",
         ));
     }
     loader.load().await
@@ -53,7 +59,9 @@ pub struct Plan {
 pub async fn provision(sdk: &SdkConfig, plan: &Plan) -> Result<AwsConfig, CallError> {
     let endpoint = sdk.endpoint_url().map(str::to_owned);
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint.is_some()).build(),
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(endpoint.is_some())
+            .build(),
     );
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let source = format!("{}-uploads", plan.prefix);
@@ -70,8 +78,14 @@ pub async fn provision(sdk: &SdkConfig, plan: &Plan) -> Result<AwsConfig, CallEr
         &sqs,
         &format!("{}-uploads", plan.prefix),
         &[
-            (QueueAttributeName::VisibilityTimeout, (plan.worker_timeout_secs * 6).to_string()),
-            (QueueAttributeName::ReceiveMessageWaitTimeSeconds, "20".to_owned()),
+            (
+                QueueAttributeName::VisibilityTimeout,
+                (plan.worker_timeout_secs * 6).to_string(),
+            ),
+            (
+                QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+                "20".to_owned(),
+            ),
             (QueueAttributeName::RedrivePolicy, redrive.to_string()),
         ],
     )
@@ -123,7 +137,10 @@ pub async fn provision(sdk: &SdkConfig, plan: &Plan) -> Result<AwsConfig, CallEr
         .key(
             S3KeyFilter::builder()
                 .filter_rules(
-                    FilterRule::builder().name(FilterRuleName::Prefix).value("uploads/").build(),
+                    FilterRule::builder()
+                        .name(FilterRuleName::Prefix)
+                        .value("uploads/")
+                        .build(),
                 )
                 .build(),
         )
@@ -137,7 +154,9 @@ pub async fn provision(sdk: &SdkConfig, plan: &Plan) -> Result<AwsConfig, CallEr
     s3.put_bucket_notification_configuration()
         .bucket(&source)
         .notification_configuration(
-            NotificationConfiguration::builder().queue_configurations(to_queue).build(),
+            NotificationConfiguration::builder()
+                .queue_configurations(to_queue)
+                .build(),
         )
         .send()
         .await
@@ -161,10 +180,13 @@ pub async fn provision(sdk: &SdkConfig, plan: &Plan) -> Result<AwsConfig, CallEr
 
     create_table(&aws_sdk_dynamodb::Client::new(sdk), &table).await?;
 
-    let public_base_url = plan.public_base_url.clone().unwrap_or_else(|| match &endpoint {
-        Some(endpoint) => format!("{}/{results}", endpoint.trim_end_matches('/')),
-        None => format!("https://{results}.s3.amazonaws.com"),
-    });
+    let public_base_url = plan
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| match &endpoint {
+            Some(endpoint) => format!("{}/{results}", endpoint.trim_end_matches('/')),
+            None => format!("https://{results}.s3.amazonaws.com"),
+        });
     Ok(AwsConfig {
         source_bucket: source,
         results_bucket: results,
@@ -185,8 +207,12 @@ async fn create_queue(
     for (k, v) in attributes {
         request = request.attributes(k.clone(), v);
     }
-    let out = request.send().await.map_err(|e| CallError::new(SQS, "CreateQueue", e))?;
-    out.queue_url.ok_or_else(|| CallError::new(SQS, "CreateQueue", "no queue URL in the answer"))
+    let out = request
+        .send()
+        .await
+        .map_err(|e| CallError::new(SQS, "CreateQueue", e))?;
+    out.queue_url
+        .ok_or_else(|| CallError::new(SQS, "CreateQueue", "no queue URL in the answer"))
 }
 
 async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String, CallError> {
