@@ -145,14 +145,15 @@ impl Service {
         Ok((job, ticket))
     }
 
+    /// The stored job if `owner` made it; another owner's job is as good as absent.
+    async fn owned(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
+        let job = self.jobs.get(id).await?;
+        job.filter(|j| j.owner == owner).ok_or(ServiceError::NotFound)
+    }
+
     /// The owner's job; an un-uploaded job past its window reads as expired.
     pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
-        let job = self
-            .jobs
-            .get(id)
-            .await?
-            .filter(|j| j.owner == owner)
-            .ok_or(ServiceError::NotFound)?;
+        let job = self.owned(owner, id).await?;
         if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= Utc::now() {
             if let Applied::Written(expired) =
                 lifecycle::expire_if_stale(self.jobs.as_ref(), id, Utc::now()).await?
@@ -210,12 +211,7 @@ impl Service {
 
     /// Removes the job's record, source and results.
     pub async fn delete(&self, owner: &str, id: JobId) -> Result<(), ServiceError> {
-        let job = self
-            .jobs
-            .get(id)
-            .await?
-            .filter(|j| j.owner == owner)
-            .ok_or(ServiceError::NotFound)?;
+        let job = self.owned(owner, id).await?;
         let mut keys = vec![job.source_key()];
         keys.extend(job.variants.iter().map(|v| v.result_key(&job.id)));
         self.blobs.delete(&keys).await?;
