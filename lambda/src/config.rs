@@ -1,0 +1,207 @@
+//! What the functions read from their environment besides
+//! [`AwsConfig`](pixpipe_aws::AwsConfig) (buckets, table, queue, public URL,
+//! `PIXPIPE_MAX_ATTEMPTS`). Empty values count as unset; an invalid value fails
+//! the cold start with [`ConfigError::Invalid`] naming the variable.
+//!
+//! | variable | function | default | meaning |
+//! |---|---|---|---|
+//! | `PIXPIPE_API_KEYS` | API | empty | comma-separated keys; empty: no key needed |
+//! | `PIXPIPE_MAX_UPLOAD_BYTES` | both | 26214400 | largest declared upload / source read |
+//! | `PIXPIPE_UPLOAD_TTL_SECS` | API | 900 | lifetime of an upload URL (S3 allows up to 7 days) |
+//! | `PIXPIPE_MAX_PIXELS` | worker | 50000000 | largest source, from its header |
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use pixpipe_api::ApiKeys;
+use pixpipe_aws::ConfigError;
+use pixpipe_core::Settings;
+use pixpipe_imaging::Limits;
+
+/// Longest lifetime of an S3 presigned URL.
+const MAX_UPLOAD_TTL_SECS: u64 = 7 * 24 * 3600;
+
+/// The API function's settings.
+#[derive(Clone)]
+pub struct ApiEnv {
+    /// `PIXPIPE_MAX_UPLOAD_BYTES` and `PIXPIPE_UPLOAD_TTL_SECS`.
+    pub settings: Settings,
+    /// `PIXPIPE_API_KEYS`.
+    pub keys: ApiKeys,
+}
+
+impl ApiEnv {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `get`.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let defaults = Settings::default();
+        let max_upload_bytes = number(
+            &get,
+            "PIXPIPE_MAX_UPLOAD_BYTES",
+            defaults.max_upload_bytes,
+            1..=u64::MAX,
+        )?;
+        let ttl = number(
+            &get,
+            "PIXPIPE_UPLOAD_TTL_SECS",
+            defaults.upload_ttl.as_secs(),
+            1..=MAX_UPLOAD_TTL_SECS,
+        )?;
+        Ok(ApiEnv {
+            settings: Settings {
+                max_upload_bytes,
+                upload_ttl: Duration::from_secs(ttl),
+            },
+            keys: ApiKeys::from_csv(&get("PIXPIPE_API_KEYS").unwrap_or_default()),
+        })
+    }
+}
+
+/// The worker function's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerEnv {
+    /// `max_input_bytes` from `PIXPIPE_MAX_UPLOAD_BYTES`, `max_pixels` from
+    /// `PIXPIPE_MAX_PIXELS`, the rest as `Limits::default()`.
+    pub limits: Limits,
+}
+
+impl WorkerEnv {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the variables through `get`.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let defaults = Limits::default();
+        let max_input_bytes = number(
+            &get,
+            "PIXPIPE_MAX_UPLOAD_BYTES",
+            defaults.max_input_bytes,
+            1..=usize::MAX,
+        )?;
+        let max_pixels = number(
+            &get,
+            "PIXPIPE_MAX_PIXELS",
+            defaults.max_pixels,
+            1..=u64::MAX,
+        )?;
+        Ok(WorkerEnv {
+            limits: Limits {
+                max_input_bytes,
+                max_pixels,
+                ..defaults
+            },
+        })
+    }
+}
+
+/// A whole number in `range`, or `default` when unset.
+fn number<T>(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    raw.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!(
+                "{raw:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn api_defaults_match_core() {
+        let env = ApiEnv::from_vars(vars(&[("PIXPIPE_UPLOAD_TTL_SECS", " ")])).unwrap();
+        assert_eq!(
+            env.settings.max_upload_bytes,
+            Settings::default().max_upload_bytes
+        );
+        assert_eq!(env.settings.upload_ttl, Settings::default().upload_ttl);
+        assert!(!env.keys.is_enabled());
+    }
+
+    #[test]
+    fn api_reads_every_variable() {
+        let env = ApiEnv::from_vars(vars(&[
+            ("PIXPIPE_MAX_UPLOAD_BYTES", "1000"),
+            ("PIXPIPE_UPLOAD_TTL_SECS", "60"),
+            ("PIXPIPE_API_KEYS", "a, b"),
+        ]))
+        .unwrap();
+        assert_eq!(env.settings.max_upload_bytes, 1000);
+        assert_eq!(env.settings.upload_ttl, Duration::from_secs(60));
+        assert!(env.keys.is_enabled());
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (name, bad) in [
+            ("PIXPIPE_MAX_UPLOAD_BYTES", "0"),
+            ("PIXPIPE_MAX_UPLOAD_BYTES", "25MB"),
+            ("PIXPIPE_UPLOAD_TTL_SECS", "-1"),
+            ("PIXPIPE_UPLOAD_TTL_SECS", "604801"),
+        ] {
+            let err = ApiEnv::from_vars(vars(&[(name, bad)])).err().expect(bad);
+            assert!(
+                matches!(err, ConfigError::Invalid { name: n, .. } if n == name),
+                "{err}"
+            );
+        }
+        let err = WorkerEnv::from_vars(vars(&[("PIXPIPE_MAX_PIXELS", "lots")])).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PIXPIPE_MAX_PIXELS",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn worker_limits() {
+        let env = WorkerEnv::from_vars(vars(&[])).unwrap();
+        assert_eq!(env.limits, Limits::default());
+        let env = WorkerEnv::from_vars(vars(&[
+            ("PIXPIPE_MAX_UPLOAD_BYTES", "5000"),
+            ("PIXPIPE_MAX_PIXELS", "1000000"),
+        ]))
+        .unwrap();
+        assert_eq!(env.limits.max_input_bytes, 5000);
+        assert_eq!(env.limits.max_pixels, 1_000_000);
+        assert_eq!(env.limits.max_alloc, Limits::default().max_alloc);
+    }
+}

@@ -1,0 +1,24 @@
+//! pixpipe on AWS Lambda: the library behind the two functions' thin `main`s.
+//!
+//! ```text
+//! API Gateway HTTP API ──payload 2.0──▶ pixpipe-api-lambda ──lambda_http──▶ api_app (axum)
+//! S3 ObjectCreated ──▶ SQS ──batch──▶ pixpipe-worker-lambda ──▶ handle_batch ──▶ Pipeline::run
+//! ```
+//!
+//! - [`api`]: [`api_app`], the same axum router as local mode with its fallbacks
+//!   and request logging; [`api_state`] over the AWS adapters.
+//! - [`worker`]: [`handle_batch`], one SQS batch to a partial batch response;
+//!   [`plan`], the pure decision per message; [`WorkerDeps`].
+//! - [`config`]: [`ApiEnv`] and [`WorkerEnv`], the settings beyond
+//!   [`pixpipe_aws::AwsConfig`] read from the environment.
+//! - [`telemetry`]: `tracing` set-up for Lambda (JSON or text, level from Lambda's
+//!   logging controls), with secret-printing dependency targets capped.
+
+pub mod api;
+pub mod config;
+pub mod telemetry;
+pub mod worker;
+
+pub use api::{api_app, api_state};
+pub use config::{ApiEnv, WorkerEnv};
+pub use worker::{Handled, Ignored, Plan, WorkerDeps, handle_batch, handle_message, plan};

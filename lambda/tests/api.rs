@@ -1,0 +1,306 @@
+//! The API function: API Gateway HTTP API events (payload 2.0, `data/*.json`)
+//! through lambda_http's request conversion into `api_app`, as
+//! `lambda_http::run` does. Job creation and the end-to-end test use the real
+//! AWS adapters on moto.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use http_body_util::BodyExt as _;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Context, LambdaEvent};
+use pixpipe_api::{ApiKeys, AppState};
+use pixpipe_core::{JobId, JobStatus, Service, Settings, owner_tag};
+use pixpipe_lambda::{WorkerDeps, api_app, handle_batch};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use common::doubles::{DownBlobs, DownJobs};
+use common::{Env, png, put};
+
+const HEALTHZ: &str = include_str!("data/apigw-v2-healthz.json");
+const PRESETS: &str = include_str!("data/apigw-v2-presets.json");
+const CREATE: &str = include_str!("data/apigw-v2-create-job.json");
+const CREATE_BASE64: &str = include_str!("data/apigw-v2-create-job-base64.json");
+
+const KEY: &str = "test-key-1";
+
+fn state(service: Service) -> AppState {
+    AppState {
+        service,
+        keys: ApiKeys::from_csv(&format!("{KEY},another-key")),
+    }
+}
+
+/// An app whose stores are down: enough for routes that never touch them.
+fn storeless_app() -> Router {
+    let service = Service::new(Arc::new(DownJobs), Arc::new(DownBlobs), Settings::default());
+    api_app(state(service))
+}
+
+/// Converts the API Gateway event as lambda_http does and calls the app.
+async fn call(app: Router, event: &str) -> (StatusCode, HeaderMap, Value) {
+    let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
+    let response = app.oneshot(request).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (parts.status, parts.headers, json)
+}
+
+/// A fixture event with another method, path and (optional) headers.
+fn variant(fixture: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> String {
+    let mut event: Value = serde_json::from_str(fixture).expect("fixture is JSON");
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["http"]["method"] = method.into();
+    for (name, value) in headers {
+        event["headers"][*name] = (*value).into();
+    }
+    event.to_string()
+}
+
+#[tokio::test]
+async fn healthz() {
+    let (status, headers, body) = call(storeless_app(), HEALTHZ).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn presets() {
+    let (status, _, body) = call(storeless_app(), PRESETS).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["standard", "seed"]);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let (status, headers, body) =
+        call(storeless_app(), &variant(HEALTHZ, "GET", "/nope", &[])).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(body["code"], "not_found");
+    let (status, _, body) = call(
+        storeless_app(),
+        &variant(PRESETS, "DELETE", "/v1/presets", &[]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["status"], 405);
+}
+
+#[tokio::test]
+async fn a_job_needs_a_known_key() {
+    let mut event: Value = serde_json::from_str(CREATE).unwrap();
+    event["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("authorization");
+    let (status, _, body) = call(storeless_app(), &event.to_string()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "unauthorized");
+    let wrong = variant(
+        CREATE,
+        "POST",
+        "/v1/jobs",
+        &[("authorization", "Bearer nope")],
+    );
+    let (status, _, _) = call(storeless_app(), &wrong).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The response as lambda_http hands it back to API Gateway.
+#[tokio::test]
+async fn responses_convert_to_api_gateway_v2() {
+    let request: LambdaRequest = serde_json::from_str(HEALTHZ).expect("a LambdaRequest");
+    // `Adapter` is what `lambda_http::run` wraps the app in (public, doc-hidden).
+    let adapter = lambda_http::Adapter::from(storeless_app());
+    let response = adapter
+        .oneshot(LambdaEvent::new(request, Context::default()))
+        .await
+        .expect("infallible");
+    let response = serde_json::to_value(&response).expect("serialisable");
+    assert_eq!(response["statusCode"], 200);
+    assert_eq!(response["isBase64Encoded"], false);
+    assert_eq!(response["headers"]["content-type"], "application/json");
+    let body: Value = serde_json::from_str(response["body"].as_str().expect("text body")).unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+async fn assert_created(env: &Env, fixture: &str) {
+    let (status, headers, body) = call(api_app(state(env.service())), fixture).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id: JobId = body["id"].as_str().expect("id").parse().expect("a job id");
+    assert_eq!(headers["location"], format!("/v1/jobs/{id}").as_str());
+    assert_eq!(body["status"], "awaiting_upload");
+    assert_eq!(body["filename"], "été photo.png");
+    assert_eq!(body["upload"]["method"], "PUT");
+    assert_eq!(
+        body["upload"]["headers"],
+        json!({"Content-Type": "image/png", "Content-Length": "4242"})
+    );
+    let url = body["upload"]["url"].as_str().expect("url");
+    let expected = format!(
+        "{}/{}/uploads/{id}?",
+        env.cfg.endpoint_url.as_deref().unwrap(),
+        env.cfg.source_bucket
+    );
+    assert!(
+        url.starts_with(&expected),
+        "upload URL is not for the source object"
+    );
+    assert!(url.contains("X-Amz-Signature="), "upload URL is not signed");
+    let stored = env.job(id).await;
+    assert_eq!(stored.owner, owner_tag(Some(KEY)));
+    assert_eq!(stored.content_length, 4242);
+}
+
+#[tokio::test]
+async fn create_a_job() {
+    assert_created(&Env::new().await, CREATE).await;
+}
+
+#[tokio::test]
+async fn create_a_job_with_a_base64_body() {
+    assert_created(&Env::new().await, CREATE_BASE64).await;
+}
+
+/// Sends the source bucket's `ObjectCreated` events to the test's queue.
+async fn notify_queue(env: &Env) {
+    let config = QueueConfiguration::builder()
+        .queue_arn(&env.queue_arn)
+        .events(Event::S3ObjectCreated)
+        .build()
+        .unwrap();
+    env.aws
+        .blobs
+        .client()
+        .put_bucket_notification_configuration()
+        .bucket(&env.cfg.source_bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(config)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutBucketNotificationConfiguration");
+}
+
+/// Receives from the queue until a body mentions `needle`, and returns every
+/// message received as the SQS event Lambda's event source mapping would send.
+async fn sqs_event_with(env: &Env, needle: &str) -> SqsEvent {
+    let sqs = env.aws.queue.client();
+    let mut records = Vec::new();
+    for _ in 0..10 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&env.cfg.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        for message in out.messages.unwrap_or_default() {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().to_owned(), Value::from(v.as_str())))
+                .collect();
+            records.push(json!({
+                "messageId": message.message_id(),
+                "receiptHandle": message.receipt_handle(),
+                "body": message.body(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": env.queue_arn,
+                "awsRegion": "us-east-1",
+            }));
+        }
+        if records
+            .iter()
+            .any(|r| r["body"].as_str().is_some_and(|b| b.contains(needle)))
+        {
+            return serde_json::from_value(json!({ "Records": records })).expect("an SqsEvent");
+        }
+    }
+    let bodies: Vec<&Value> = records.iter().map(|r| &r["body"]).collect();
+    panic!("no notification for {needle} arrived; got {bodies:?}");
+}
+
+/// Create (API) → presigned upload → S3 notification in SQS (moto) → worker → poll (API).
+#[tokio::test]
+async fn end_to_end_through_both_functions() {
+    let env = Env::new().await;
+    notify_queue(&env).await;
+    let app = api_app(state(env.service()));
+    let photo = png(800, 600);
+
+    let mut create: Value = serde_json::from_str(CREATE).unwrap();
+    let request = json!({"content_type": "image/png", "content_length": photo.len()}).to_string();
+    create["headers"]["content-length"] = request.len().to_string().into();
+    create["body"] = request.into();
+    let (status, _, created) = call(app.clone(), &create.to_string()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let upload = &created["upload"];
+    assert_eq!(upload["method"], "PUT");
+    let headers: Vec<(String, String)> = upload["headers"]
+        .as_object()
+        .expect("headers")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().expect("text").to_owned()))
+        .collect();
+    put(upload["url"].as_str().expect("url"), &headers, photo).await;
+
+    // moto encodes the key's `/` as `%2F` (S3 itself leaves it): match the id alone.
+    let event = sqs_event_with(&env, &id).await;
+    let deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
+    let response = handle_batch(event, &deps).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let auth = format!("Bearer {KEY}");
+    let get = variant(
+        HEALTHZ,
+        "GET",
+        &format!("/v1/jobs/{id}"),
+        &[("authorization", &auth)],
+    );
+    let mut job = Value::Null;
+    for _ in 0..50 {
+        let (status, _, body) = call(app.clone(), &get).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        job = body;
+        if job["status"] == JobStatus::Succeeded.as_str() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let names: Vec<&str> = job["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["thumb", "medium", "large"]);
+}
