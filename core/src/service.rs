@@ -148,7 +148,8 @@ impl Service {
     /// The stored job if `owner` made it; another owner's job is as good as absent.
     async fn owned(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
         let job = self.jobs.get(id).await?;
-        job.filter(|j| j.owner == owner).ok_or(ServiceError::NotFound)
+        job.filter(|j| j.owner == owner)
+            .ok_or(ServiceError::NotFound)
     }
 
     /// The owner's job; an un-uploaded job past its window reads as expired.
