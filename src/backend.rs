@@ -7,13 +7,14 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use chrono::Utc;
+use pixpipe_core::lifecycle::Applied;
 use pixpipe_core::{JobStore, Service, lifecycle};
-use pixpipe_local::{LocalConfig, LocalHttp, LocalStore};
-use pixpipe_worker::Pipeline;
+use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
+use pixpipe_worker::{Notifier, Pipeline};
 use tokio::sync::watch;
 use tracing::warn;
 
-use crate::serve::{Parts, ServeArgs};
+use crate::serve::{Parts, Role, ServeArgs};
 
 /// The embedded backend over `--data-dir`.
 pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> {
@@ -25,6 +26,17 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
     })
     .await
     .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
+    let callback_secret = match args.callback_secret.clone() {
+        Some(secret) => secret,
+        None => {
+            let dir = args.data_dir.clone();
+            tokio::task::spawn_blocking(move || {
+                pixpipe_local::load_or_create_secret_file(&dir, CALLBACK_SECRET_FILE)
+            })
+            .await?
+            .context("preparing the callback signing secret")?
+        }
+    };
     let routes = pixpipe_local::router(LocalHttp {
         max_upload_bytes: args.max_upload_bytes,
         ..LocalHttp::new(&local)
@@ -36,6 +48,8 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
             jobs: local.store.clone(),
             blobs: local.blobs.clone(),
             limits: args.limits(),
+            callbacks: Some(args.callbacks(Some(&callback_secret))),
+            watermark: args.watermark.as_ref().map(|w| w.image.clone()),
         },
         routes,
         poll_wait: Duration::from_secs(1),
@@ -53,6 +67,9 @@ pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
 
 /// The AWS backend over adapters made elsewhere (tests build them for a local endpoint).
 pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
+    if args.callback_secret.is_none() && args.role != Role::Api {
+        warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
+    }
     Parts {
         service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings()),
         queue: aws.queue.clone(),
@@ -60,6 +77,8 @@ pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
             jobs: aws.jobs.clone(),
             blobs: aws.blobs.clone(),
             limits: args.limits(),
+            callbacks: Some(args.callbacks(args.callback_secret.as_deref())),
+            watermark: args.watermark.as_ref().map(|w| w.image.clone()),
         },
         routes: Router::new(),
         poll_wait: Duration::from_secs(20),
@@ -69,8 +88,12 @@ pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
 
 /// Local backend chores, every second: expire jobs whose upload never came,
 /// and fail jobs whose queue item was dead-lettered (a worker died on their
-/// last delivery).
-pub async fn housekeeping(store: Arc<LocalStore>, mut shutdown: watch::Receiver<bool>) {
+/// last delivery). Jobs failed here get their callbacks too.
+pub async fn housekeeping(
+    store: Arc<LocalStore>,
+    callbacks: Option<Notifier>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let jobs: &dyn JobStore = store.as_ref();
     loop {
         match store.expire_stale(Utc::now()).await {
@@ -87,8 +110,16 @@ pub async fn housekeeping(store: Arc<LocalStore>, mut shutdown: watch::Receiver<
             Ok(ids) => {
                 for id in ids {
                     let message = "the last delivery of this job was lost; it will not be retried";
-                    if let Err(e) = lifecycle::fail(jobs, id, "processing_failed", message).await {
-                        warn!(error = ?e, job_id = %id, "could not fail dead-lettered job");
+                    match lifecycle::fail(jobs, id, "processing_failed", message).await {
+                        Ok(Applied::Written(job)) => {
+                            if let Some(callbacks) = &callbacks {
+                                callbacks.job_finished(&job);
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            warn!(error = ?e, job_id = %id, "could not fail dead-lettered job")
+                        }
                     }
                 }
             }

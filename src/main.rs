@@ -1,6 +1,6 @@
 //! The `pixpipe` command: `serve` (the server), `process` (the engine
 //! on files), `bench` (the engine timed like the benchmark anchors), `openapi`
-//! (print the spec).
+//! (print the spec), `upload` (the API's client), `web build` (the upload page as static files).
 
 use std::path::PathBuf;
 
@@ -43,6 +43,27 @@ enum Command {
     Bench(pixpipe::bench::BenchArgs),
     /// Print the OpenAPI 3.1 document as YAML.
     Openapi,
+    /// Upload images to a pixpipe API: progress per file, then the result URLs
+    /// (or, with --json, the finished jobs). Exits 1 if a file failed, 130 on Ctrl-C.
+    Upload(pixpipe::upload::UploadArgs),
+    /// The browser upload page.
+    Web {
+        #[command(subcommand)]
+        command: WebCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebCommand {
+    /// Write the upload page as static files for any web host, pointed at an API.
+    Build {
+        /// Base URL of the pixpipe API ("" for the origin the page is served from).
+        #[arg(long)]
+        api: String,
+        /// Directory to write index.html, app.js, style.css and config.js into.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,8 +82,22 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => pixpipe::bench::run(&args),
+        Command::Upload(args) => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let status = runtime.block_on(pixpipe::upload::run(args))?;
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            std::process::exit(status);
+        }
         Command::Openapi => {
             print!("{}", pixpipe::openapi_yaml()?);
+            Ok(())
+        }
+        Command::Web {
+            command: WebCommand::Build { api, out },
+        } => {
+            for path in pixpipe::web::build(&api, &out)? {
+                println!("{}", path.display());
+            }
             Ok(())
         }
     }

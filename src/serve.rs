@@ -14,12 +14,14 @@ use pixpipe_api::{ApiKeys, AppState};
 use pixpipe_core::{Service, Settings, WorkQueue};
 use pixpipe_imaging::Limits;
 use pixpipe_local::LocalStore;
-use pixpipe_worker::{Pipeline, RunnerConfig};
+use pixpipe_worker::callback::MIN_SECRET_LEN;
+use pixpipe_worker::{CallbackConfig, CallbackSecret, Notifier, Pipeline, RunnerConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::backend;
+use crate::cors::CorsOrigins;
 
 /// Which adapters the process runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +87,32 @@ pub struct ServeArgs {
     /// Deliveries of a job before a transient error fails it for good.
     #[arg(long, env = "PIXPIPE_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
+    /// Key of callback signatures, at least 16 bytes (local backend default:
+    /// generated once into the data dir as `callback-secret`).
+    #[arg(long, env = "PIXPIPE_CALLBACK_SECRET", hide_env_values = true)]
+    pub callback_secret: Option<String>,
+    /// Accept and send callbacks to loopback, private and link-local addresses
+    /// (environment: true/false, 1/0, yes/no, on/off).
+    #[arg(
+        long,
+        env = "PIXPIPE_ALLOW_PRIVATE_CALLBACKS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private_callbacks: bool,
+    /// Attempts per callback delivery (1 to 10).
+    #[arg(long, env = "PIXPIPE_CALLBACK_ATTEMPTS", default_value_t = 5)]
+    pub callback_attempts: u32,
+    /// Milliseconds before a callback's second attempt, doubled for each later one.
+    #[arg(long, env = "PIXPIPE_CALLBACK_RETRY_MS", default_value_t = 1000)]
+    pub callback_retry_ms: u64,
+    /// Comma-separated browser origins (e.g. https://app.example.com) allowed
+    /// to call the API, upload and read results through CORS; `*` allows any.
+    #[arg(long, env = "PIXPIPE_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+    /// A PNG (at most 1 MiB and 4096x4096) drawn on variants that ask for a
+    /// watermark; without one, such variants are refused. Read at start-up.
+    #[arg(long, env = "PIXPIPE_WATERMARK", value_parser = crate::watermark::parse)]
+    pub watermark: Option<crate::watermark::WatermarkFile>,
 }
 
 impl ServeArgs {
@@ -94,6 +122,21 @@ impl ServeArgs {
             self.upload_ttl_secs >= 1,
             "--upload-ttl-secs must be at least 1"
         );
+        anyhow::ensure!(
+            (1..=10).contains(&self.callback_attempts),
+            "--callback-attempts must be 1 to 10"
+        );
+        anyhow::ensure!(
+            (1..=60_000).contains(&self.callback_retry_ms),
+            "--callback-retry-ms must be 1 to 60000"
+        );
+        if let Some(secret) = &self.callback_secret {
+            anyhow::ensure!(
+                CallbackSecret::new(secret).is_some(),
+                "--callback-secret must be at least {MIN_SECRET_LEN} bytes"
+            );
+        }
+        CorsOrigins::parse(&self.cors_origins)?;
         Ok(self)
     }
 
@@ -116,7 +159,21 @@ impl ServeArgs {
         Settings {
             max_upload_bytes: self.max_upload_bytes,
             upload_ttl: Duration::from_secs(self.upload_ttl_secs),
+            allow_private_callbacks: self.allow_private_callbacks,
+            watermark_configured: self.watermark.is_some(),
         }
+    }
+
+    /// The callback sender, signing with `secret` (`None`: callbacks are not sent).
+    pub fn callbacks(&self, secret: Option<&str>) -> Notifier {
+        let config = CallbackConfig {
+            secret: secret.and_then(CallbackSecret::new),
+            allow_private: self.allow_private_callbacks,
+            max_attempts: self.callback_attempts,
+            first_retry: Duration::from_millis(self.callback_retry_ms),
+            ..CallbackConfig::default()
+        };
+        Notifier::new(config, pixpipe_api::views::job_json)
     }
 
     pub fn limits(&self) -> Limits {
@@ -140,6 +197,9 @@ pub struct Parts {
     /// The embedded store, when the backend is local.
     pub local: Option<Arc<LocalStore>>,
 }
+
+/// Longest wait at shutdown for callbacks still being sent or retried.
+const CALLBACK_DRAIN: Duration = Duration::from_secs(5);
 
 /// A started server.
 pub struct Running {
@@ -227,13 +287,20 @@ fn launch(
         poll_wait: parts.poll_wait,
         ..RunnerConfig::default()
     };
+    // The upload page is served where uploads are: by the local backend.
+    let routes = if parts.local.is_some() {
+        parts.routes.merge(crate::web::router())
+    } else {
+        parts.routes
+    };
     let app = pixpipe_api::app(
         AppState {
             service: parts.service,
             keys,
         },
-        parts.routes,
+        routes,
     );
+    let app = CorsOrigins::parse(&args.cors_origins)?.apply(app);
 
     let (shutdown, stop) = watch::channel(false);
     let local = parts.local.clone();
@@ -250,13 +317,23 @@ fn launch(
                 .await
                 .context("HTTP server failed")
         };
+        let callbacks = parts.pipeline.callbacks.clone();
         let work = pixpipe_worker::run(parts.queue, parts.pipeline, runner, stop.clone());
         let chores = async {
             if let Some(store) = parts.local {
-                backend::housekeeping(store, stop.clone()).await;
+                backend::housekeeping(store, callbacks.clone(), stop.clone()).await;
             }
         };
         let (served, (), ()) = tokio::join!(http, work, chores);
+        if let Some(callbacks) = callbacks {
+            let left = callbacks.drain(CALLBACK_DRAIN).await;
+            if left > 0 {
+                warn!(
+                    left,
+                    "callbacks still in progress at shutdown were abandoned"
+                );
+            }
+        }
         served
     });
     info!(addr = ?addr, %public_url, workers, backend = ?args.backend, "pixpipe started");

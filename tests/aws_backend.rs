@@ -19,15 +19,12 @@ async fn aws_backend_processes_an_upload_end_to_end() {
     );
     let sdk = pixpipe_aws::local_sdk(&endpoint).await;
     let prefix = format!("pxp-e2e-{}", &uuid_suffix());
-    let plan = pixpipe_aws::Plan {
-        prefix,
-        max_attempts: 3,
-        worker_timeout_secs: 60,
-        public_base_url: None,
-    };
+    // Everything template.yaml declares, read from the template itself.
+    let plan = pixpipe_aws::Plan::new(prefix).parameter("MaxAttempts", "3");
     let config = pixpipe_aws::provision(&sdk, &plan)
         .await
-        .expect("resources created");
+        .expect("resources created from template.yaml")
+        .config;
     let aws = pixpipe_aws::clients(&config, &sdk);
 
     let mut args = ServeArgs::new(SocketAddr::from(([127, 0, 0, 1], 0)), std::env::temp_dir());

@@ -35,6 +35,29 @@ fn every_operation_is_documented() {
                 .as_str()
                 .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(op["summary"].is_string(), "{id} has no summary");
+            assert!(op["description"].is_string(), "{id} has no description");
+            assert!(op["tags"][0].is_string(), "{id} has no tag");
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let problem = &response["content"]["application/problem+json"];
+                    assert_eq!(
+                        problem["schema"]["$ref"], "#/components/schemas/Problem",
+                        "{id} {status} is not a problem+json Problem"
+                    );
+                    assert!(
+                        problem["example"].is_object(),
+                        "{id} {status} has no example"
+                    );
+                    let code = problem["example"]["code"].as_str().unwrap();
+                    assert!(
+                        response["description"].as_str().unwrap().contains(code),
+                        "{id} {status}: the description does not name {code}"
+                    );
+                } else if let Some(json) = response["content"].get("application/json") {
+                    let ok = !json["example"].is_null() || schema_example(&doc, &json["schema"]);
+                    assert!(ok, "{id} {status} has no example");
+                }
+            }
             ops.push(format!("{method} {path}"));
         }
     }
@@ -50,6 +73,130 @@ fn every_operation_is_documented() {
             "post /v1/jobs"
         ]
     );
+}
+
+/// Whether `schema` (a `$ref`, or an array of one) points at a schema with an example.
+fn schema_example(doc: &Value, schema: &Value) -> bool {
+    let schema = if schema["type"] == "array" {
+        &schema["items"]
+    } else {
+        schema
+    };
+    resolve(doc, schema)["example"].is_object()
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => &doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    }
+}
+
+/// Properties and required names of an object schema, through `allOf`.
+fn shape(doc: &Value, schema: &Value) -> (Vec<String>, Vec<String>) {
+    let schema = resolve(doc, schema);
+    let (mut props, mut required) = (Vec::new(), Vec::new());
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        let (p, r) = shape(doc, part);
+        props.extend(p);
+        required.extend(r);
+    }
+    props.extend(
+        schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone()),
+    );
+    required.extend(
+        schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v.as_str().unwrap().to_owned()),
+    );
+    (props, required)
+}
+
+#[test]
+fn examples_match_their_schemas() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let mut checked = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let bodies = op["responses"]
+                .as_object()
+                .unwrap()
+                .values()
+                .chain(op.get("requestBody"))
+                .flat_map(|r| r["content"].as_object().into_iter().flatten())
+                .map(|(_, media)| media);
+            for media in bodies {
+                let Some(example) = media["example"].as_object() else {
+                    continue;
+                };
+                let (props, required) = shape(&doc, &media["schema"]);
+                for key in example.keys() {
+                    assert!(
+                        props.contains(key),
+                        "{}: example has unknown {key}",
+                        op["operationId"]
+                    );
+                }
+                for key in &required {
+                    assert!(
+                        example.contains_key(key),
+                        "{}: example lacks {key}",
+                        op["operationId"]
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} examples");
+}
+
+#[test]
+fn schema_names_read_well_in_generated_code() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let names: Vec<&String> = doc["components"]["schemas"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    for name in &names {
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric()),
+            "schema name {name}"
+        );
+    }
+    for wanted in [
+        "Job",
+        "JobStatus",
+        "CreateJobRequest",
+        "CreatedJob",
+        "UploadInstructions",
+        "VariantResult",
+        "Problem",
+        "JobPage",
+    ] {
+        assert!(
+            names.iter().any(|n| *n == wanted),
+            "no {wanted} schema in {names:?}"
+        );
+    }
+    assert_eq!(doc["security"], serde_json::json!([{"api_key": []}]));
+    let code = doc["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+        .as_str()
+        .unwrap();
+    for c in pixpipe_api::Code::ALL {
+        assert!(
+            code.contains(&format!("`{}`", c.as_str())),
+            "Problem.code does not list {}",
+            c.as_str()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

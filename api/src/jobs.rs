@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::examples;
 use crate::problem::{ApiError, Code, Problem};
 use crate::views::{CreatedJob, JobPage, JobView};
 
@@ -39,17 +40,28 @@ fn parse_id(raw: &str) -> Result<JobId, ApiError> {
     path = "/v1/jobs",
     operation_id = "createJob",
     tag = "jobs",
-    request_body = NewJob,
+    request_body(content = NewJob, description = "What will be uploaded, and which variants to make",
+        example = json!(examples::create_request())),
     responses(
         (status = 201, description = "Job created; upload the source next", body = CreatedJob,
-            headers(("Location" = String, description = "URL of the new job"))),
-        (status = 400, description = "Malformed JSON or invalid field", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Declared content length over the limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content type is not an accepted image type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid variants or unknown preset", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("api_key" = []))
+            headers(("Location" = String, description = "Path of the new job")),
+            example = json!(examples::created_job())),
+        (status = 400, description = "`malformed_request`: the body is not JSON or does not match the schema; \
+            `invalid_request`: a bad `filename` or `callback_url`", body = Problem, content_type = "application/problem+json",
+            example = json!(examples::malformed())),
+        (status = 401, description = "`unauthorized`: missing or unknown API key", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unauthorized())),
+        (status = 413, description = "`payload_too_large`: declared content length over the limit", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::too_large())),
+        (status = 415, description = "`unsupported_media_type`: content type is not an accepted image type, \
+            or the request body is not sent as JSON", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unsupported())),
+        (status = 422, description = "`invalid_variants`, `unknown_preset`, or `callback_not_allowed`: \
+            `callback_url` points to a loopback, private or link-local address", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unknown_preset())),
+        (status = 500, description = "`internal`", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::internal())),
+    )
 )]
 pub async fn create_job(
     State(state): State<AppState>,
@@ -83,18 +95,28 @@ pub async fn create_job(
     operation_id = "getJob",
     tag = "jobs",
     params(
-        ("id" = String, Path, description = "Job id"),
+        ("id" = String, Path, description = "Job id", example = "0193a5f2-7c4e-7b1a-9d3e-2f6a8c1b4e5d"),
         WaitParams,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier response"),
+        ConditionalHeaders,
     ),
     responses(
         (status = 200, description = "The job", body = JobView,
-            headers(("ETag" = String, description = "Version of the job record"))),
-        (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("api_key" = []))
+            headers(
+                ("ETag" = String, description = "Version of the job record, for `If-None-Match`"),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate with the ETag"),
+            ),
+            example = json!(examples::succeeded_job())),
+        (status = 304, description = "Not modified: the job is unchanged since the ETag in `If-None-Match`; no body",
+            headers(("ETag" = String, description = "The current version, the same as sent"))),
+        (status = 400, description = "`invalid_request`: `wait` is not 0 to 20", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::bad_wait())),
+        (status = 401, description = "`unauthorized`: missing or unknown API key", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unauthorized())),
+        (status = 404, description = "`job_not_found`: no such job, or another key's", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::job_not_found())),
+        (status = 500, description = "`internal`", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::internal())),
+    )
 )]
 pub async fn get_job(
     State(state): State<AppState>,
@@ -149,12 +171,30 @@ const MAX_WAIT_SECS: u64 = 20;
 /// How often a waiting request re-reads the job.
 const WAIT_POLL: Duration = Duration::from_millis(200);
 
+/// Conditional-request header of `GET /v1/jobs/{id}`, for the document only:
+/// the handler reads it from the `HeaderMap`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct ConditionalHeaders {
+    /// The `ETag` of an earlier response: the answer is `304` with no body
+    /// while the job is unchanged (with `wait`, only after the wait).
+    #[param(
+        rename = "If-None-Match",
+        required = false,
+        example = "\"0193a5f27c4e7b1a9d3e2f6a8c1b4e5d-3\""
+    )]
+    if_none_match: String,
+}
+
 /// Long-polling parameter of `GET /v1/jobs/{id}`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WaitParams {
-    /// Seconds (0 to 20) to wait for an unfinished job's status to change.
-    #[param(minimum = 0, maximum = 20)]
+    /// Long polling: seconds (0 to 20, default 0) to hold the request while
+    /// the job is unfinished and unchanged; it is answered as soon as the job
+    /// changes, or when the time is up, with the job as it then is.
+    #[param(minimum = 0, maximum = 20, example = 20)]
     pub wait: Option<u64>,
 }
 
@@ -179,11 +219,14 @@ pub struct ListParams {
     tag = "jobs",
     params(ListParams),
     responses(
-        (status = 200, description = "A page of jobs", body = JobPage),
-        (status = 400, description = "Invalid limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("api_key" = []))
+        (status = 200, description = "A page of jobs", body = JobPage, example = json!(examples::job_page())),
+        (status = 400, description = "`invalid_request`: bad `limit` or `cursor`", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::bad_limit())),
+        (status = 401, description = "`unauthorized`: missing or unknown API key", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unauthorized())),
+        (status = 500, description = "`internal`", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::internal())),
+    )
 )]
 pub async fn list_jobs(
     State(state): State<AppState>,
@@ -216,13 +259,16 @@ pub async fn list_jobs(
     path = "/v1/jobs/{id}",
     operation_id = "deleteJob",
     tag = "jobs",
-    params(("id" = String, Path, description = "Job id")),
+    params(("id" = String, Path, description = "Job id", example = "0193a5f2-7c4e-7b1a-9d3e-2f6a8c1b4e5d")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("api_key" = []))
+        (status = 401, description = "`unauthorized`: missing or unknown API key", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::unauthorized())),
+        (status = 404, description = "`job_not_found`: no such job, or another key's", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::job_not_found())),
+        (status = 500, description = "`internal`", body = Problem,
+            content_type = "application/problem+json", example = json!(examples::internal())),
+    )
 )]
 pub async fn delete_job(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@
 //! - [`views`]: the JSON shapes sent to clients.
 
 pub mod auth;
+mod examples;
 pub mod jobs;
 pub mod meta;
 pub mod problem;
@@ -41,13 +42,17 @@ pub struct AppState {
     info(
         title = "pixpipe",
         description = "Upload an image with a signed URL and get resized, re-encoded variants at public URLs.\n\n\
-            Flow: `POST /v1/jobs` → PUT the file to `upload.url` with `upload.headers` → poll \
-            `GET /v1/jobs/{id}` until `status` is `succeeded` (or `failed`) → fetch `results[].url`.\n\n\
-            Errors are `application/problem+json` with a stable `code`.",
+            Flow: `POST /v1/jobs` → send the file with `upload.method` to `upload.url` with exactly \
+            `upload.headers` → `GET /v1/jobs/{id}?wait=20` (long polling) until `status` is \
+            `succeeded` (or `failed`) → fetch `results[].url`.\n\n\
+            Errors are `application/problem+json` (the `Problem` schema) with a stable `code`.\n\n\
+            Authentication: `Authorization: Bearer <api key>` on `/v1/jobs` routes, enforced only \
+            when the server is configured with API keys; each key sees only its own jobs.",
         license(name = "MIT OR Apache-2.0")
     ),
     components(schemas(Problem)),
-    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    modifiers(&BearerAuth, &ProblemCodes),
     tags(
         (name = "jobs", description = "Create jobs, upload, read results"),
         (name = "presets", description = "Named variant lists"),
@@ -66,10 +71,42 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key from PIXPIPE_API_KEYS, as `Authorization: Bearer <key>`. Not required when the server runs without keys."))
+                    .description(Some("An API key, as `Authorization: Bearer <key>`. Enforced only when \
+                        the server is configured with keys (`PIXPIPE_API_KEYS`); without keys every \
+                        request is accepted and all jobs share one owner."))
                     .build(),
             ),
         );
+    }
+}
+
+/// Lists every error code, with its status and meaning, on `Problem.code`.
+struct ProblemCodes;
+
+impl Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let Some(RefOr::T(Schema::Object(problem))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("Problem"))
+        else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") else {
+            return;
+        };
+        let mut text = code.description.take().unwrap_or_default();
+        text.push_str("\n\n| code | status | when |\n|---|---|---|");
+        for c in Code::ALL {
+            text.push_str(&format!(
+                "\n| `{}` | {} | {} |",
+                c.as_str(),
+                c.status().as_u16(),
+                c.meaning()
+            ));
+        }
+        code.description = Some(text);
     }
 }
 

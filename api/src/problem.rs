@@ -40,6 +40,8 @@ pub enum Code {
     InvalidVariants,
     /// 422: the named preset does not exist.
     UnknownPreset,
+    /// 422: `callback_url` points to a loopback, private or link-local address.
+    CallbackNotAllowed,
     /// 500: something failed on our side; details are in the server log.
     Internal,
 }
@@ -61,7 +63,58 @@ impl Code {
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::InvalidVariants => "invalid_variants",
             Code::UnknownPreset => "unknown_preset",
+            Code::CallbackNotAllowed => "callback_not_allowed",
             Code::Internal => "internal",
+        }
+    }
+
+    /// Every code, in the order of the table above.
+    pub const ALL: [Code; 16] = [
+        Code::MalformedRequest,
+        Code::InvalidRequest,
+        Code::Unauthorized,
+        Code::InvalidSignature,
+        Code::UploadExpired,
+        Code::UploadMismatch,
+        Code::JobNotFound,
+        Code::NotFound,
+        Code::MethodNotAllowed,
+        Code::UploadConflict,
+        Code::PayloadTooLarge,
+        Code::UnsupportedMediaType,
+        Code::InvalidVariants,
+        Code::UnknownPreset,
+        Code::CallbackNotAllowed,
+        Code::Internal,
+    ];
+
+    /// When the code is sent, for the OpenAPI document.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Code::MalformedRequest => "the body is not valid JSON or does not match the schema",
+            Code::InvalidRequest => "a query parameter or field is invalid",
+            Code::Unauthorized => "API keys are configured and the key is missing or unknown",
+            Code::InvalidSignature => "the upload URL's signature is missing or wrong",
+            Code::UploadExpired => "the upload URL has expired",
+            Code::UploadMismatch => {
+                "the upload's Content-Type or Content-Length differs from the signed ones"
+            }
+            Code::JobNotFound => "no such job, or it belongs to another API key",
+            Code::NotFound => "no such route or object",
+            Code::MethodNotAllowed => "the path exists but not with this method",
+            Code::UploadConflict => {
+                "the source was already uploaded, or the job no longer takes one"
+            }
+            Code::PayloadTooLarge => "the declared or sent size is over the limit",
+            Code::UnsupportedMediaType => {
+                "not image/jpeg, image/png, image/webp or image/gif (or the body is not JSON)"
+            }
+            Code::InvalidVariants => "the custom variants are invalid",
+            Code::UnknownPreset => "the named preset does not exist",
+            Code::CallbackNotAllowed => {
+                "`callback_url` points to a loopback, private or link-local address"
+            }
+            Code::Internal => "something failed on the server; details are in its log",
         }
     }
 
@@ -77,25 +130,35 @@ impl Code {
             Code::UploadConflict => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::InvalidVariants | Code::UnknownPreset => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::InvalidVariants | Code::UnknownPreset | Code::CallbackNotAllowed => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
-/// An RFC 9457 problem document.
+/// An error, as an RFC 9457 problem document (`application/problem+json`).
+/// Branch on `code`; show `detail` to people.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"type": "urn:pixpipe:problem:job_not_found", "title": "Not Found", "status": 404, "detail": "no such job", "code": "job_not_found"}))]
 pub struct Problem {
     /// `urn:pixpipe:problem:{code}`.
     #[serde(rename = "type")]
+    #[schema(example = "urn:pixpipe:problem:job_not_found")]
     pub kind: String,
     /// The HTTP status text.
+    #[schema(example = "Not Found")]
     pub title: String,
+    /// The HTTP status code of the response.
+    #[schema(example = 404)]
     pub status: u16,
     /// What went wrong, for a human.
+    #[schema(example = "no such job")]
     pub detail: String,
-    /// Stable machine-readable code.
+    /// Stable machine-readable code (a string, so that clients keep working
+    /// when a later version adds codes).
+    #[schema(example = "job_not_found")]
     pub code: String,
 }
 
@@ -162,6 +225,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::InvalidSpec(s) => ApiError::new(Code::InvalidVariants, s.message),
             ServiceError::InvalidRequest(m) => ApiError::new(Code::InvalidRequest, m),
+            ServiceError::CallbackNotAllowed(m) => ApiError::new(Code::CallbackNotAllowed, m),
             e @ ServiceError::TooLarge { .. } => {
                 ApiError::new(Code::PayloadTooLarge, e.to_string())
             }
@@ -194,5 +258,46 @@ impl From<QueryRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         ApiError::new(Code::JobNotFound, r.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    /// Position of each code in [`Code::ALL`]; the match is exhaustive, so a
+    /// new code does not compile here until it is placed in the table.
+    fn position(code: Code) -> usize {
+        match code {
+            Code::MalformedRequest => 0,
+            Code::InvalidRequest => 1,
+            Code::Unauthorized => 2,
+            Code::InvalidSignature => 3,
+            Code::UploadExpired => 4,
+            Code::UploadMismatch => 5,
+            Code::JobNotFound => 6,
+            Code::NotFound => 7,
+            Code::MethodNotAllowed => 8,
+            Code::UploadConflict => 9,
+            Code::PayloadTooLarge => 10,
+            Code::UnsupportedMediaType => 11,
+            Code::InvalidVariants => 12,
+            Code::UnknownPreset => 13,
+            Code::CallbackNotAllowed => 14,
+            Code::Internal => 15,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_code_once() {
+        for (i, code) in Code::ALL.into_iter().enumerate() {
+            assert_eq!(position(code), i, "{} is out of place", code.as_str());
+            let s = code.as_str();
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{s}"
+            );
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
     }
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 /// A job as clients see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
     pub id: JobId,
     pub status: JobStatus,
@@ -30,6 +31,9 @@ pub struct JobView {
     pub error: Option<JobError>,
     /// Until when the upload URL works (while `awaiting_upload`).
     pub upload_expires_at: DateTime<Utc>,
+    /// Where the finished job is POSTed, as accepted at creation; null for none.
+    #[schema(example = "https://example.com/hooks/pixpipe")]
+    pub callback_url: Option<String>,
 }
 
 impl From<Job> for JobView {
@@ -48,11 +52,12 @@ impl From<Job> for JobView {
             results: j.results,
             error: j.error,
             upload_expires_at: j.upload_expires_at,
+            callback_url: j.callback_url,
         }
     }
 }
 
-/// A new job and where to upload its source.
+/// A new job and its `upload` instructions: where and how to send the source.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CreatedJob {
     #[serde(flatten)]
@@ -75,4 +80,9 @@ pub struct Health {
     pub status: &'static str,
     #[schema(example = "0.1.0")]
     pub version: &'static str,
+}
+
+/// The body of a job's callback: the same JSON as `GET /v1/jobs/{id}` sends.
+pub fn job_json(job: &Job) -> Vec<u8> {
+    serde_json::to_vec(&JobView::from(job.clone())).unwrap_or_default()
 }

@@ -26,7 +26,7 @@ use thiserror::Error;
 use crate::error::{CallError, ItemError};
 
 mod table;
-pub use table::create_table;
+pub(crate) use table::create_table;
 
 /// Name of the owner index: partition `owner`, sort `id`, all attributes.
 pub const OWNER_INDEX: &str = "by_owner";
@@ -37,7 +37,7 @@ pub const RECORD_RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 const DYNAMODB: &str = "DynamoDB";
 
-/// Jobs in a DynamoDB table made by [`create_table`].
+/// Jobs in the DynamoDB table that `template.yaml` declares (see [`crate::provision`]).
 #[derive(Debug, Clone)]
 pub struct DynamoJobs {
     client: Client,
@@ -259,5 +259,5 @@ fn is_condition_failure<R>(e: &aws_sdk_dynamodb::error::SdkError<PutItemError, R
     )
 }
 
-/// How long [`create_table`] waits for a new table to become active.
+/// How long provisioning waits for a new table to become active.
 pub const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(120);

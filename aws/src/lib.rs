@@ -7,12 +7,13 @@
 //! worker ──▶ S3Blobs.get uploads/{id}, put_public results/{id}/… ─▶ public_base
 //! ```
 //!
-//! - [`dynamo`]: [`DynamoJobs`] (`JobStore`), [`JobItem`], [`create_table`].
+//! - [`dynamo`]: [`DynamoJobs`] (`JobStore`), [`JobItem`].
 //! - [`s3`]: [`S3Blobs`] (`BlobStore`), with presigned uploads that sign type and length.
 //! - [`sqs`]: [`SqsQueue`] (`WorkQueue`) over S3 event notifications.
 //! - [`events`]: parsing S3 event notification bodies ([`S3Message`]).
 //! - [`config`]: [`AwsConfig`] from the environment, [`connect`] → [`Aws`].
-//! - [`provision`]: the template's resources on a local AWS-protocol server (dev, tests).
+//! - [`template`]: `template.yaml` parsed, CloudFormation intrinsics evaluated.
+//! - [`provision`]: the template's own resources on a local AWS-protocol server (dev, tests).
 //! - [`error`]: [`CallError`] (one failed AWS call, SDK error as its source) and friends.
 //!
 //! `SqsQueue::max_receives` is `PIXPIPE_MAX_ATTEMPTS`; give the queue's redrive
@@ -26,11 +27,12 @@ pub mod events;
 pub mod provision;
 pub mod s3;
 pub mod sqs;
+pub mod template;
 
 pub use config::{Aws, AwsConfig, clients, connect, http_client, load_sdk_config};
-pub use dynamo::{DynamoJobs, JobItem, create_table};
+pub use dynamo::{DynamoJobs, JobItem};
 pub use error::{CallError, ConfigError, ItemError};
 pub use events::{ObjectRef, S3Message};
-pub use provision::{Plan, local_sdk, provision};
+pub use provision::{Plan, ProvisionError, Stack, local_sdk, local_sdk_from_env, provision};
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;

@@ -64,6 +64,9 @@ pub enum ServiceError {
     InvalidSpec(#[from] SpecError),
     #[error("{0}")]
     InvalidRequest(String),
+    /// The callback URL names a destination the server does not call back.
+    #[error("{0}")]
+    CallbackNotAllowed(String),
     #[error("declared content length {declared} is over the limit of {limit} bytes")]
     TooLarge { declared: u64, limit: u64 },
     #[error("content type {0:?} is not an accepted image type")]

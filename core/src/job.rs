@@ -120,6 +120,7 @@ impl std::str::FromStr for JobStatus {
 
 /// One published variant of a succeeded job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = VariantResult)]
 pub struct JobResult {
     /// The variant's name, as in the spec.
     #[schema(example = "thumb")]
@@ -169,6 +170,10 @@ pub struct Job {
     pub error: Option<JobError>,
     /// When the upload URL stops working; an un-uploaded job expires then.
     pub upload_expires_at: DateTime<Utc>,
+    /// Where the finished job is POSTed (checked at creation); absent in
+    /// records written before callbacks existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     /// Incremented on every write; the basis of conditional writes and ETags.
     pub version: u64,
 }

@@ -6,10 +6,12 @@
 //! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
 //! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
 //! - [`service`]: create / get / list / delete jobs for an owner.
+//! - [`callback`]: which callback URLs and addresses a finished job may be sent to.
 //! - [`error`]: the error types of all of the above.
 //!
 //! Nothing here knows about HTTP, AWS or SQLite.
 
+pub mod callback;
 pub mod error;
 pub mod job;
 pub mod lifecycle;

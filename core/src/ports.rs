@@ -36,6 +36,7 @@ pub trait JobStore: Send + Sync {
 /// What a client needs to upload the source: send `method` to `url` with
 /// exactly `headers`, before `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = UploadInstructions)]
 pub struct UploadTicket {
     #[schema(example = "PUT")]
     pub method: String,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::callback::{self, CallbackUrlError};
 use crate::error::ServiceError;
 use crate::job::{Job, JobId, JobStatus};
 use crate::lifecycle::{self, Applied};
@@ -26,6 +27,11 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// How long an upload URL stays valid.
     pub upload_ttl: Duration,
+    /// Accept callback URLs to loopback, private and link-local addresses.
+    pub allow_private_callbacks: bool,
+    /// Whether the workers have a watermark to draw; without one, variants
+    /// asking for a watermark are refused at creation.
+    pub watermark_configured: bool,
 }
 
 impl Default for Settings {
@@ -33,12 +39,15 @@ impl Default for Settings {
         Settings {
             max_upload_bytes: 25 * 1024 * 1024,
             upload_ttl: Duration::from_secs(15 * 60),
+            allow_private_callbacks: false,
+            watermark_configured: false,
         }
     }
 }
 
 /// A request to create a job.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = CreateJobRequest)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"content_type": "image/jpeg", "content_length": 1604773, "filename": "dragonfly.jpg", "preset": "standard"}))]
 pub struct NewJob {
@@ -55,6 +64,14 @@ pub struct NewJob {
     /// Custom variants (1 to 8) instead of a preset.
     #[serde(default)]
     pub variants: Option<Vec<VariantSpec>>,
+    /// An http(s) URL (at most 2048 characters, no user or password) that
+    /// receives the finished job, as `GET /v1/jobs/{id}` returns it, in a
+    /// signed POST once it has succeeded or failed. Loopback, private and
+    /// link-local destinations are refused (`callback_not_allowed`) unless
+    /// the server allows them.
+    #[serde(default)]
+    #[schema(example = "https://example.com/hooks/pixpipe")]
+    pub callback_url: Option<String>,
 }
 
 /// A page of jobs plus the cursor of the next page.
@@ -111,7 +128,21 @@ impl Service {
                 "filename must be at most 255 bytes with no control characters".into(),
             ));
         }
+        let callback_url = req
+            .callback_url
+            .map(|raw| {
+                callback::check_url(&raw, self.settings.allow_private_callbacks)
+                    .map(String::from)
+                    .map_err(|e| match e {
+                        CallbackUrlError::Invalid(_) => ServiceError::InvalidRequest(e.to_string()),
+                        CallbackUrlError::NotAllowed(_) => {
+                            ServiceError::CallbackNotAllowed(e.to_string())
+                        }
+                    })
+            })
+            .transpose()?;
         let (preset, variants) = spec::resolve(req.preset.as_deref(), req.variants)?;
+        spec::check_watermark(&variants, self.settings.watermark_configured)?;
         let now = Utc::now();
         let ttl = chrono::Duration::from_std(self.settings.upload_ttl)
             .map_err(|_| ServiceError::InvalidRequest("upload TTL out of range".into()))?;
@@ -130,6 +161,7 @@ impl Service {
             results: Vec::new(),
             error: None,
             upload_expires_at: now + ttl,
+            callback_url,
             version: 1,
         };
         let ticket = self

@@ -1,6 +1,6 @@
 //! What a job makes: variant specs, their validation, and the named presets.
 
-use pixpipe_imaging::{Fit, Format, Variant};
+use pixpipe_imaging::{Colour, Fit, Format, Gravity, Variant, WatermarkPlacement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,8 +14,8 @@ pub const MAX_VARIANTS: usize = 8;
 pub const DEFAULT_PRESET: &str = "standard";
 
 /// One output of a job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"name": "thumb", "width": 300, "height": 300, "fit": "cover", "format": "jpeg", "quality": 80}))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "thumb", "width": 300, "height": 300, "fit": "cover", "format": "jpeg", "quality": 80, "gravity": "attention"}))]
 pub struct VariantSpec {
     /// Names the result file: 1 to 32 of `a-z 0-9 _ -`, unique within the job.
     pub name: String,
@@ -31,6 +31,36 @@ pub struct VariantSpec {
     /// Never make the output larger than the source (default true).
     #[serde(default = "default_true")]
     pub without_enlargement: bool,
+    /// For `cover`: which part of the source is kept. `centre` (default), a
+    /// compass point (`north`, `northeast`, ...), or a smart crop:
+    /// `entropy` (the most detailed region) or `attention` (skin tones,
+    /// saturated colour and edges).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub gravity: Gravity,
+    /// `#rrggbb` or `#rrggbbaa`: the padding of `contain`, and the colour a
+    /// JPEG flattens transparency onto. Default: transparent padding for PNG
+    /// and WebP of images with transparency, otherwise white.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "#ffffff")]
+    pub background: Option<Colour>,
+    /// JPEG only: progressive instead of baseline (default false).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub progressive: bool,
+    /// WebP only: lossless instead of lossy; `quality` is then ignored (default false).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lossless: bool,
+    /// Copy the source's EXIF Copyright and Artist into the output; nothing
+    /// else of the source's metadata is ever kept (default false).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub keep_copyright: bool,
+    /// Draw the server's watermark on this output. Refused when the server
+    /// has no watermark configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkPlacement>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn default_quality() -> u8 {
@@ -51,6 +81,12 @@ impl VariantSpec {
             format,
             quality,
             without_enlargement: true,
+            gravity: Gravity::Centre,
+            background: None,
+            progressive: false,
+            lossless: false,
+            keep_copyright: false,
+            watermark: None,
         }
     }
 
@@ -63,6 +99,12 @@ impl VariantSpec {
             format: self.format,
             quality: self.quality,
             without_enlargement: self.without_enlargement,
+            gravity: self.gravity,
+            background: self.background,
+            progressive: self.progressive,
+            lossless: self.lossless,
+            keep_copyright: self.keep_copyright,
+            watermark: self.watermark,
         }
     }
 
@@ -102,12 +144,51 @@ impl VariantSpec {
                 self.name, self.quality
             )));
         }
+        if self.fit != Fit::Cover && self.gravity != Gravity::Centre {
+            return Err(SpecError::new(format!(
+                "variant {:?}: gravity only applies to fit `cover`",
+                self.name
+            )));
+        }
+        if let Some(w) = &self.watermark {
+            self.validate_watermark(w)?;
+        }
+        Ok(())
+    }
+
+    fn validate_watermark(&self, w: &WatermarkPlacement) -> Result<(), SpecError> {
+        let bad = |what: String| {
+            Err(SpecError::new(format!(
+                "variant {:?}: watermark {what}",
+                self.name
+            )))
+        };
+        if w.position.anchor().is_none() {
+            return bad("position must be `centre` or a compass point".into());
+        }
+        if !(w.scale > 0.0 && w.scale <= 1.0) {
+            return bad(format!("scale {} is outside (0, 1]", w.scale));
+        }
+        if !(0.0..=1.0).contains(&w.opacity) {
+            return bad(format!("opacity {} is outside 0..=1", w.opacity));
+        }
+        if !(0.0..=MAX_VARIANT_SIDE as f32).contains(&w.margin) {
+            return bad(format!(
+                "margin {} is outside 0..={MAX_VARIANT_SIDE}",
+                w.margin
+            ));
+        }
+        if w.min_width > MAX_VARIANT_SIDE || w.min_height > MAX_VARIANT_SIDE {
+            return bad(format!(
+                "min_width and min_height must be at most {MAX_VARIANT_SIDE}"
+            ));
+        }
         Ok(())
     }
 }
 
 /// A named, documented list of variants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Preset {
     #[schema(example = "standard")]
     pub name: String,
@@ -146,6 +227,17 @@ pub fn presets() -> Vec<Preset> {
 /// Looks a preset up by name.
 pub fn preset(name: &str) -> Option<Preset> {
     presets().into_iter().find(|p| p.name == name)
+}
+
+/// Refuses variants that ask for a watermark when the server has none.
+pub fn check_watermark(variants: &[VariantSpec], configured: bool) -> Result<(), SpecError> {
+    match variants.iter().find(|v| v.watermark.is_some()) {
+        Some(v) if !configured => Err(SpecError::new(format!(
+            "variant {:?} asks for a watermark, but this server has no watermark configured",
+            v.name
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Turns a request's `preset` / `variants` into the validated list of variants.
@@ -222,5 +314,94 @@ mod tests {
         assert!(resolve(None, Some(vec![custom("A/b", 10, 10, 50)])).is_err());
         assert!(resolve(None, Some(vec![custom("a", 1, 1, 5), custom("a", 2, 2, 5)])).is_err());
         assert!(resolve(None, Some(vec![custom("a", 8192, 8192, 100)])).is_ok());
+    }
+
+    fn marked(placement: WatermarkPlacement) -> VariantSpec {
+        VariantSpec {
+            watermark: Some(placement),
+            ..custom("w", 100, 100, 80)
+        }
+    }
+
+    #[test]
+    fn new_options_validate() {
+        let ok = WatermarkPlacement::default();
+        assert!(resolve(None, Some(vec![marked(ok)])).is_ok());
+        for bad in [
+            WatermarkPlacement { scale: 0.0, ..ok },
+            WatermarkPlacement { scale: 1.5, ..ok },
+            WatermarkPlacement {
+                scale: f32::NAN,
+                ..ok
+            },
+            WatermarkPlacement {
+                opacity: -0.1,
+                ..ok
+            },
+            WatermarkPlacement {
+                opacity: 1.01,
+                ..ok
+            },
+            WatermarkPlacement { margin: -1.0, ..ok },
+            WatermarkPlacement {
+                margin: 9000.0,
+                ..ok
+            },
+            WatermarkPlacement {
+                min_width: 8193,
+                ..ok
+            },
+            WatermarkPlacement {
+                position: Gravity::Entropy,
+                ..ok
+            },
+        ] {
+            assert!(resolve(None, Some(vec![marked(bad)])).is_err(), "{bad:?}");
+        }
+        let inside_with_gravity = VariantSpec {
+            gravity: Gravity::North,
+            ..custom("g", 10, 10, 80)
+        };
+        assert!(resolve(None, Some(vec![inside_with_gravity])).is_err());
+        let list = [marked(ok)];
+        assert!(check_watermark(&list, true).is_ok());
+        assert!(check_watermark(&list, false).is_err());
+        assert!(check_watermark(&[custom("a", 1, 1, 5)], false).is_ok());
+    }
+
+    #[test]
+    fn old_specs_deserialize_and_new_fields_parse() {
+        let old: VariantSpec = serde_json::from_value(serde_json::json!({
+            "name": "a", "width": 10, "height": 10, "fit": "cover", "format": "jpeg"
+        }))
+        .expect("old spec");
+        assert_eq!(old.gravity, Gravity::Centre);
+        assert_eq!((old.watermark, old.background), (None, None));
+        let json = serde_json::to_value(&old).expect("serialises");
+        assert!(json.get("gravity").is_none() && json.get("watermark").is_none());
+
+        let new: VariantSpec = serde_json::from_value(serde_json::json!({
+            "name": "a", "width": 10, "height": 10, "fit": "cover", "format": "webp",
+            "gravity": "center", "background": "#ff000080", "lossless": true,
+            "watermark": {"position": "north", "opacity": 0.5}
+        }))
+        .expect("new spec");
+        assert_eq!(new.gravity, Gravity::Centre);
+        assert_eq!(new.background, Some(Colour([255, 0, 0, 128])));
+        let w = new.watermark.expect("watermark");
+        assert_eq!(
+            (w.position, w.opacity, w.scale),
+            (Gravity::North, 0.5, 0.25)
+        );
+        let back: VariantSpec =
+            serde_json::from_value(serde_json::to_value(&new).expect("ser")).expect("de");
+        assert_eq!(back, new);
+        for bad in ["red", "#12345", "#1234567g"] {
+            let r: Result<VariantSpec, _> = serde_json::from_value(serde_json::json!({
+                "name": "a", "width": 1, "height": 1, "fit": "contain", "format": "png",
+                "background": bad
+            }));
+            assert!(r.is_err(), "{bad}");
+        }
     }
 }

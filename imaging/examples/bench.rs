@@ -13,12 +13,8 @@ const RUNS: usize = 7;
 
 fn preset() -> [Variant; 3] {
     let v = |side, fit, format, quality| Variant {
-        width: side,
-        height: side,
-        fit,
-        format,
         quality,
-        without_enlargement: true,
+        ..Variant::new(side, side, fit, format)
     };
     [
         v(300, Fit::Cover, Format::Jpeg, 80),

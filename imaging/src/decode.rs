@@ -1,21 +1,24 @@
-//! Decoding, once per input, with the `image` crate's decoders under
-//! `image::Limits`, into an 8-bit RGB or RGBA raster plus the EXIF
-//! orientation (applied later, after resizing, by the pipeline).
+//! Decoding, once per input, into an 8-bit sRGB RGB or RGBA raster plus the
+//! EXIF orientation (applied later, after resizing, by the pipeline).
 //!
-//! Animated GIF and WebP give their first frame; 16-bit sources are reduced
-//! to 8 bits; greyscale is expanded to RGB; an alpha channel that is opaque
+//! JPEG goes through [`crate::jpeg`] (zune-jpeg, CMYK/YCCK aware); PNG, GIF
+//! and WebP through the `image` crate's decoders under `image::Limits`.
+//! Embedded ICC profiles (JPEG APP2, PNG iCCP, WebP ICCP) are applied by
+//! [`crate::colour`]. Animated GIF and WebP give their first frame only;
+//! 16-bit sources are reduced to 8 bits with rounding (after any colour
+//! transform); greyscale is expanded to RGB; an alpha channel that is opaque
 //! everywhere is dropped.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::codecs::gif::GifDecoder;
-use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageResult};
 
+use crate::colour::{self, Profile};
 use crate::error::ImagingError;
 use crate::options::Limits;
 use crate::pixels::{Layout, Pixels};
@@ -46,7 +49,7 @@ pub(crate) fn decode(
     let run = || {
         let input = Cursor::new(bytes);
         match probe.format {
-            SourceFormat::Jpeg => read(JpegDecoder::new(input), image_limits, limits, format),
+            SourceFormat::Jpeg => crate::jpeg::decode(bytes, limits),
             SourceFormat::Png => read(
                 PngDecoder::with_limits(input, image_limits.clone()),
                 image_limits,
@@ -79,14 +82,20 @@ fn read<D: ImageDecoder>(
             limit: limits.max_pixels,
         });
     }
-    // Unreadable EXIF is not worth failing the image for.
+    // Unreadable EXIF or ICC data is not worth failing the image for.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let icc = decoder.icc_profile().ok().flatten();
+    let profile = Profile::from_icc(icc.as_deref());
+    drop(icc);
     decoder.set_limits(image_limits.clone()).map_err(fail)?;
     let mut budget = image_limits;
     budget.reserve(decoder.total_bytes()).map_err(fail)?;
 
     let image = DynamicImage::from_decoder(decoder).map_err(fail)?;
-    let mut pixels = into_pixels(image)?;
+    let mut pixels = match profile.as_ref().and_then(|p| managed(&image, p)) {
+        Some(managed) => managed?,
+        None => into_pixels(image, profile.as_ref())?,
+    };
     pixels.drop_opaque_alpha();
     Ok(Decoded {
         pixels,
@@ -94,13 +103,43 @@ fn read<D: ImageDecoder>(
     })
 }
 
+/// Colour-manages the types that need a new buffer anyway (grey, 16-bit):
+/// `None` when the profile does not apply to this colour type.
+fn managed(image: &DynamicImage, profile: &Profile) -> Option<Result<Pixels, ImagingError>> {
+    let (w, h) = (image.width(), image.height());
+    let (data, alpha) = match image {
+        DynamicImage::ImageLuma8(b) => (colour::gray8(profile, b.as_raw(), false)?, false),
+        DynamicImage::ImageLumaA8(b) => (colour::gray8(profile, b.as_raw(), true)?, true),
+        DynamicImage::ImageLuma16(b) => (colour::sixteen(profile, b.as_raw(), true, false)?, false),
+        DynamicImage::ImageLumaA16(b) => (colour::sixteen(profile, b.as_raw(), true, true)?, true),
+        DynamicImage::ImageRgb16(b) => (colour::sixteen(profile, b.as_raw(), false, false)?, false),
+        DynamicImage::ImageRgba16(b) => (colour::sixteen(profile, b.as_raw(), false, true)?, true),
+        _ => return None,
+    };
+    let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+    Some(Pixels::from_vec(w, h, layout, data))
+}
+
 /// Converts any decoded colour type to 8-bit RGB or RGBA, reusing the
-/// buffer when it already is one.
-fn into_pixels(image: DynamicImage) -> Result<Pixels, ImagingError> {
+/// buffer when it already is one (and converting 8-bit RGB(A) through an
+/// RGB `profile` in place). 16-bit samples are rounded to 8 bits.
+fn into_pixels(image: DynamicImage, profile: Option<&Profile>) -> Result<Pixels, ImagingError> {
     let (w, h) = (image.width(), image.height());
     match image {
-        DynamicImage::ImageRgb8(b) => Pixels::from_vec(w, h, Layout::Rgb, b.into_raw()),
-        DynamicImage::ImageRgba8(b) => Pixels::from_vec(w, h, Layout::Rgba, b.into_raw()),
+        DynamicImage::ImageRgb8(b) => {
+            let mut data = b.into_raw();
+            if let Some(p) = profile {
+                colour::rgb8_in_place(p, &mut data, false);
+            }
+            Pixels::from_vec(w, h, Layout::Rgb, data)
+        }
+        DynamicImage::ImageRgba8(b) => {
+            let mut data = b.into_raw();
+            if let Some(p) = profile {
+                colour::rgb8_in_place(p, &mut data, true);
+            }
+            Pixels::from_vec(w, h, Layout::Rgba, data)
+        }
         other if other.color().has_alpha() => {
             Pixels::from_vec(w, h, Layout::Rgba, other.into_rgba8().into_raw())
         }

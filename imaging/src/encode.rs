@@ -1,6 +1,8 @@
-//! Encoding a finished raster: JPEG with jpeg-encoder (baseline, 4:2:0,
-//! one interleaved scan, standard Huffman tables), lossy WebP with libwebp,
-//! PNG with the `image` crate. No metadata is ever written.
+//! Encoding a finished raster: JPEG with jpeg-encoder (4:2:0; one
+//! interleaved baseline scan, or progressive scans on request), WebP with
+//! libwebp (lossy or lossless), PNG with the `image` crate. No metadata is
+//! written except, on request, a minimal EXIF block carrying the source's
+//! Copyright and Artist (see `copyright`).
 
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -8,23 +10,24 @@ use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 use webp::{PixelLayout, WebPConfig};
 
 use crate::error::ImagingError;
-use crate::options::Format;
+use crate::options::{Format, Variant};
 use crate::pixels::{Layout, Pixels};
 
 /// Largest side libwebp accepts.
 const WEBP_MAX_SIDE: u32 = 16383;
 
-/// Encodes `pixels` (straight alpha; for JPEG any alpha is ignored).
+/// Encodes `pixels` (straight alpha; for JPEG any alpha is ignored) as
+/// `variant` asks, embedding `exif` (a TIFF block) when given.
 pub(crate) fn encode(
     pixels: &Pixels,
-    format: Format,
-    quality: u8,
+    variant: &Variant,
+    exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, ImagingError> {
-    let quality = quality.clamp(1, 100);
-    match format {
-        Format::Jpeg => jpeg(pixels, quality),
-        Format::Png => png(pixels),
-        Format::Webp => webp(pixels, quality),
+    let quality = variant.quality.clamp(1, 100);
+    match variant.format {
+        Format::Jpeg => jpeg(pixels, quality, variant.progressive, exif),
+        Format::Png => png(pixels, exif),
+        Format::Webp => webp(pixels, quality, variant.lossless, exif),
     }
 }
 
@@ -36,7 +39,12 @@ fn too_big(format: &str, pixels: &Pixels, max: u32) -> ImagingError {
     ))
 }
 
-fn jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, ImagingError> {
+fn jpeg(
+    pixels: &Pixels,
+    quality: u8,
+    progressive: bool,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, ImagingError> {
     let (Ok(w), Ok(h)) = (
         u16::try_from(pixels.width()),
         u16::try_from(pixels.height()),
@@ -58,26 +66,44 @@ fn jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, ImagingError> {
     // whole image to decode them. Standard tables keep a single interleaved
     // scan that every decoder handles, at a few percent more bytes.
     encoder.set_optimized_huffman_tables(false);
-    encoder.set_progressive(false);
+    encoder.set_progressive(progressive);
+    if let Some(tiff) = exif {
+        let segment = [b"Exif\0\0".as_slice(), tiff].concat();
+        encoder
+            .add_app_segment(1, segment)
+            .map_err(|e| ImagingError::Encode(format!("jpeg exif: {e}")))?;
+    }
     encoder
         .encode(pixels.data(), w, h, color)
         .map_err(|e| ImagingError::Encode(format!("jpeg: {e}")))?;
     Ok(out)
 }
 
-fn png(pixels: &Pixels) -> Result<Vec<u8>, ImagingError> {
+fn png(pixels: &Pixels, exif: Option<&[u8]>) -> Result<Vec<u8>, ImagingError> {
     let color = match pixels.layout() {
         Layout::Rgb => image::ExtendedColorType::Rgb8,
         Layout::Rgba => image::ExtendedColorType::Rgba8,
     };
     let mut out = Vec::with_capacity(pixels.data().len() / 2);
-    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
+    let mut encoder =
+        PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive);
+    if let Some(tiff) = exif {
+        encoder
+            .set_exif_metadata(tiff.to_vec())
+            .map_err(|e| ImagingError::Encode(format!("png exif: {e}")))?;
+    }
+    encoder
         .write_image(pixels.data(), pixels.width(), pixels.height(), color)
         .map_err(|e| ImagingError::Encode(format!("png: {e}")))?;
     Ok(out)
 }
 
-fn webp(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, ImagingError> {
+fn webp(
+    pixels: &Pixels,
+    quality: u8,
+    lossless: bool,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, ImagingError> {
     if pixels.width() > WEBP_MAX_SIDE || pixels.height() > WEBP_MAX_SIDE {
         return Err(too_big("webp", pixels, WEBP_MAX_SIDE));
     }
@@ -87,18 +113,69 @@ fn webp(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, ImagingError> {
     };
     let mut config =
         WebPConfig::new().map_err(|()| ImagingError::Encode("webp: bad default config".into()))?;
-    config.lossless = 0;
-    config.quality = f32::from(quality);
+    if lossless {
+        // Quality is effort here; `exact` keeps colour under clear pixels.
+        config.lossless = 1;
+        config.exact = 1;
+        config.quality = 75.0;
+        config.method = 4;
+    } else {
+        config.lossless = 0;
+        config.quality = f32::from(quality);
+    }
     let encoder = webp::Encoder::new(pixels.data(), layout, pixels.width(), pixels.height());
     let memory = encoder
         .encode_advanced(&config)
         .map_err(|e| ImagingError::Encode(format!("webp: {e:?}")))?;
-    Ok(memory.to_vec())
+    let riff = memory.to_vec();
+    Ok(match exif {
+        Some(tiff) => webp_with_exif(riff, pixels, tiff),
+        None => riff,
+    })
+}
+
+/// Adds an `EXIF` chunk to a WebP file, turning a simple file (one `VP8 ` or
+/// `VP8L` chunk) into the extended format with a `VP8X` header first.
+fn webp_with_exif(riff: Vec<u8>, pixels: &Pixels, tiff: &[u8]) -> Vec<u8> {
+    const EXIF_FLAG: u8 = 0x08;
+    const ALPHA_FLAG: u8 = 0x10;
+    let mut out = riff[..12].to_vec();
+    let body = &riff[12..];
+    if body.starts_with(b"VP8X") && body.len() >= 18 {
+        out.extend_from_slice(body);
+        out[20] |= EXIF_FLAG;
+    } else {
+        let alpha = pixels.layout() == Layout::Rgba;
+        out.extend_from_slice(b"VP8X");
+        out.extend_from_slice(&10u32.to_le_bytes());
+        out.push(EXIF_FLAG | if alpha { ALPHA_FLAG } else { 0 });
+        out.extend_from_slice(&[0; 3]);
+        out.extend_from_slice(&(pixels.width() - 1).to_le_bytes()[..3]);
+        out.extend_from_slice(&(pixels.height() - 1).to_le_bytes()[..3]);
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(b"EXIF");
+    out.extend_from_slice(&(tiff.len() as u32).to_le_bytes());
+    out.extend_from_slice(tiff);
+    if tiff.len() % 2 == 1 {
+        out.push(0);
+    }
+    let size = (out.len() - 8) as u32;
+    out[4..8].copy_from_slice(&size.to_le_bytes());
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::Fit;
+
+    fn opts(format: Format) -> Variant {
+        Variant {
+            quality: 80,
+            ..Variant::new(1, 1, Fit::Fill, format)
+        }
+    }
 
     #[test]
     fn each_format_round_trips_its_size() {
@@ -108,9 +185,12 @@ mod tests {
             (Format::Png, image::ImageFormat::Png),
             (Format::Webp, image::ImageFormat::WebP),
         ] {
-            let bytes = encode(&px, format, 80).expect("encodes");
-            let back = image::load_from_memory_with_format(&bytes, image_format).expect("decodes");
-            assert_eq!((back.width(), back.height()), (17, 9), "{format:?}");
+            for exif in [None, Some(&b"II*\0\x08\0\0\0\0\0\0\0\0\0"[..])] {
+                let bytes = encode(&px, &opts(format), exif).expect("encodes");
+                let back =
+                    image::load_from_memory_with_format(&bytes, image_format).expect("decodes");
+                assert_eq!((back.width(), back.height()), (17, 9), "{format:?}");
+            }
         }
     }
 
@@ -118,14 +198,20 @@ mod tests {
     /// decoder turns into garbage for block-aligned sizes.
     #[test]
     fn flat_jpegs_decode_to_their_colour() {
-        for (w, h) in [(16, 16), (40, 20), (17, 9)] {
-            let px = Pixels::filled(w, h, Layout::Rgb, [255, 255, 255, 0]);
-            let bytes = encode(&px, Format::Jpeg, 80).expect("encodes");
-            let back = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
-            assert!(
-                back.pixels().all(|p| p.0.iter().all(|&c| c >= 250)),
-                "{w}x{h}"
-            );
+        for progressive in [false, true] {
+            for (w, h) in [(16, 16), (40, 20), (17, 9)] {
+                let px = Pixels::filled(w, h, Layout::Rgb, [255, 255, 255, 0]);
+                let v = Variant {
+                    progressive,
+                    ..opts(Format::Jpeg)
+                };
+                let bytes = encode(&px, &v, None).expect("encodes");
+                let back = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
+                assert!(
+                    back.pixels().all(|p| p.0.iter().all(|&c| c >= 250)),
+                    "{w}x{h} progressive={progressive}"
+                );
+            }
         }
     }
 
@@ -133,12 +219,12 @@ mod tests {
     fn oversized_outputs_are_errors() {
         let px = Pixels::filled(16384, 1, Layout::Rgb, [0; 4]);
         assert!(matches!(
-            encode(&px, Format::Webp, 80),
+            encode(&px, &opts(Format::Webp), None),
             Err(ImagingError::Encode(_))
         ));
         let px = Pixels::filled(65536, 1, Layout::Rgb, [0; 4]);
         assert!(matches!(
-            encode(&px, Format::Jpeg, 80),
+            encode(&px, &opts(Format::Jpeg), None),
             Err(ImagingError::Encode(_))
         ));
     }

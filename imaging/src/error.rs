@@ -33,6 +33,9 @@ pub enum ImagingError {
     /// An output could not be encoded.
     #[error("encoding failed: {0}")]
     Encode(String),
+    /// A variant asks for a watermark but none is configured.
+    #[error("a variant asks for a watermark, but no watermark is configured")]
+    WatermarkMissing,
 }
 
 impl ImagingError {
@@ -47,6 +50,7 @@ impl ImagingError {
             ImagingError::Corrupt(_) => "corrupt_image",
             ImagingError::LimitExceeded(_) => "limit_exceeded",
             ImagingError::Encode(_) => "encode_failed",
+            ImagingError::WatermarkMissing => "watermark_unavailable",
         }
     }
 
@@ -123,6 +127,7 @@ mod tests {
             (ImagingError::Corrupt(String::new()), "corrupt_image"),
             (ImagingError::LimitExceeded(String::new()), "limit_exceeded"),
             (ImagingError::Encode(String::new()), "encode_failed"),
+            (ImagingError::WatermarkMissing, "watermark_unavailable"),
         ];
         for (err, code) in cases {
             assert_eq!(err.code(), code);

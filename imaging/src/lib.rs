@@ -12,8 +12,12 @@
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
 //!   one resizer reused for all variants.
 //! - `encode`: JPEG (jpeg-encoder), PNG (image), WebP (libwebp).
+//! - `gravity`: where `cover` crops: compass points and the smart crops.
+//! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
+//! - `copyright`: reads the source's EXIF Copyright/Artist, writes a minimal EXIF block.
+//! - `render`: one variant, from plan to encoded bytes.
 //!
-//! # Pipeline of [`process`]
+//! # Pipeline of [`process_with`] ([`process`] is the same without a watermark)
 //! 1. [`probe`]: size, format and pixel limits are checked before any decoding.
 //! 2. Decode once; note the EXIF orientation; premultiply alpha once.
 //! 3. For each variant, in order:
@@ -22,29 +26,36 @@
 //!       region straight to the target size (one Lanczos3 pass; reductions
 //!       over 3x are box-filtered to twice the target first, as libvips does);
 //!    3. orient the small result upright (cheaper than rotating the source);
-//!    4. pad for `contain`; flatten onto white (JPEG) or un-premultiply;
-//!    5. encode, writing no metadata.
+//!    4. pad for `contain` with the background; draw the watermark;
+//!       flatten onto the background (JPEG) or un-premultiply;
+//!    5. encode, writing no metadata but, on request, Copyright and Artist.
 
+mod colour;
+mod copyright;
 mod decode;
 mod encode;
 mod error;
 mod geometry;
+mod gravity;
+mod jpeg;
 mod pixels;
 mod probe;
+mod render;
 mod resize;
 mod sniff;
+mod watermark;
 
 pub mod options;
 
 pub use error::ImagingError;
-pub use options::{Fit, Format, Limits, Variant};
+pub use options::{Colour, Fit, Format, Gravity, Limits, Variant, WatermarkPlacement};
 pub use probe::{Probe, probe};
 pub use sniff::{SourceFormat, sniff};
+pub use watermark::{MAX_WATERMARK_BYTES, MAX_WATERMARK_SIDE, Watermark};
 
-use image::metadata::Orientation;
-
-use crate::geometry::{plan, transposes};
-use crate::pixels::{Layout, Pixels};
+use crate::copyright::Rights;
+use crate::gravity::Thumbnail;
+use crate::render::{Source, render};
 use crate::resize::Resampler;
 
 /// One encoded result.
@@ -56,12 +67,26 @@ pub struct Output {
     pub bytes: Vec<u8>,
 }
 
-/// Makes one [`Output`] per variant, in the same order, from one decode of `bytes`.
+/// Makes one [`Output`] per variant, in the same order, from one decode of
+/// `bytes`. A variant that asks for a watermark fails with `watermark_unavailable`.
 pub fn process(
     bytes: &[u8],
     variants: &[Variant],
     limits: &Limits,
 ) -> Result<Vec<Output>, ImagingError> {
+    process_with(bytes, variants, limits, None)
+}
+
+/// [`process`], drawing `watermark` on the variants that ask for one.
+pub fn process_with(
+    bytes: &[u8],
+    variants: &[Variant],
+    limits: &Limits,
+    watermark: Option<&Watermark>,
+) -> Result<Vec<Output>, ImagingError> {
+    if watermark.is_none() && variants.iter().any(|v| v.watermark.is_some()) {
+        return Err(ImagingError::WatermarkMissing);
+    }
     let probe = probe(bytes, limits)?;
     let decoded = decode::decode(bytes, &probe, limits)?;
     let orientation = decoded.orientation;
@@ -70,82 +95,26 @@ pub fn process(
     let mut resampler = Resampler::new();
     source.premultiply(resampler.mul_div())?;
 
+    let smart = variants
+        .iter()
+        .any(|v| v.fit == Fit::Cover && v.gravity.anchor().is_none());
+    let thumbnail = smart.then(|| Thumbnail::new(&source, orientation));
+    let rights = if variants.iter().any(|v| v.keep_copyright) {
+        Rights::read(bytes)
+    } else {
+        Rights::default()
+    };
+    let exif = (!rights.is_empty()).then(|| rights.tiff());
+    let shared = Source {
+        pixels: &source,
+        orientation,
+        thumbnail: thumbnail.as_ref(),
+        exif: exif.as_deref(),
+        watermark,
+        limits,
+    };
     variants
         .iter()
-        .map(|variant| render(&source, orientation, variant, limits, &mut resampler))
+        .map(|variant| render(&shared, variant, &mut resampler))
         .collect()
-}
-
-/// Makes one variant from the decoded (premultiplied) source.
-fn render(
-    source: &Pixels,
-    orientation: Orientation,
-    variant: &Variant,
-    limits: &Limits,
-    resampler: &mut Resampler,
-) -> Result<Output, ImagingError> {
-    let (sw, sh) = (source.width(), source.height());
-    let (ow, oh) = if transposes(orientation) {
-        (sh, sw)
-    } else {
-        (sw, sh)
-    };
-    let p = plan(
-        ow,
-        oh,
-        variant.width,
-        variant.height,
-        variant.fit,
-        variant.without_enlargement,
-    );
-    check_output_size(p.canvas, limits)?;
-    check_output_size(p.size, limits)?;
-
-    let crop = p.crop.to_stored(ow, oh, orientation);
-    let stored_size = if transposes(orientation) {
-        (p.size.1, p.size.0)
-    } else {
-        p.size
-    };
-    let resized = resampler.resize(source, crop, stored_size)?;
-    let upright = resized.orient(orientation);
-
-    let alpha = upright.layout() == Layout::Rgba;
-    let keeps_alpha = alpha && variant.format != Format::Jpeg;
-    // Premultiplied transparent is all zeros; opaque white is the same either way.
-    let background = if keeps_alpha {
-        [0, 0, 0, 0]
-    } else {
-        [255, 255, 255, 255]
-    };
-    let (cw, ch) = p.canvas;
-    let mut finished = upright.pad(cw, ch, p.offset.0, p.offset.1, background)?;
-    if keeps_alpha {
-        finished.unpremultiply(resampler.mul_div())?;
-    } else {
-        finished.flatten_premultiplied_on_white();
-    }
-
-    let bytes = encode::encode(&finished, variant.format, variant.quality)?;
-    Ok(Output {
-        format: variant.format,
-        width: finished.width(),
-        height: finished.height(),
-        bytes,
-    })
-}
-
-/// Outputs obey the same size limits as inputs (an `outside` fit of a thin
-/// source can otherwise ask for a gigantic canvas).
-fn check_output_size((w, h): (u32, u32), limits: &Limits) -> Result<(), ImagingError> {
-    if w > limits.max_dimension
-        || h > limits.max_dimension
-        || u64::from(w) * u64::from(h) > limits.max_pixels
-    {
-        return Err(ImagingError::LimitExceeded(format!(
-            "output would be {w}x{h}, over the limits ({} pixels, {} a side)",
-            limits.max_pixels, limits.max_dimension
-        )));
-    }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 //!
 //! RGBA rasters travel through the pipeline premultiplied: the decoded source
 //! is premultiplied once, every variant is resized from it, and each output is
-//! either un-premultiplied (PNG, WebP) or flattened onto white (JPEG).
+//! either un-premultiplied (PNG, WebP) or flattened onto its background (JPEG).
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{MulDiv, PixelType};
@@ -98,6 +98,10 @@ impl Pixels {
         &self.data
     }
 
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
     /// Gives the buffer back, e.g. for reuse.
     pub(crate) fn into_vec(self) -> Vec<u8> {
         self.data
@@ -156,18 +160,36 @@ impl Pixels {
         Ok(())
     }
 
-    /// Composites a premultiplied RGBA raster over opaque white, in place:
-    /// `c + (255 - a)` per colour channel, alpha set to 255. No-op for RGB.
-    pub(crate) fn flatten_premultiplied_on_white(&mut self) {
+    /// Composites a premultiplied RGBA raster over the opaque colour `under`,
+    /// in place: `c + under * (255 - a) / 255` per colour channel, alpha set
+    /// to 255. No-op for RGB.
+    pub(crate) fn flatten_premultiplied_on(&mut self, under: [u8; 3]) {
         if self.layout != Layout::Rgba {
             return;
         }
         for p in self.data.chunks_exact_mut(4) {
-            let under = 255 - p[3];
-            p[0] = p[0].saturating_add(under);
-            p[1] = p[1].saturating_add(under);
-            p[2] = p[2].saturating_add(under);
+            let rest = 255 - u32::from(p[3]);
+            for c in 0..3 {
+                let v = u32::from(p[c]) + (u32::from(under[c]) * rest + 127) / 255;
+                p[c] = v.min(255) as u8;
+            }
             p[3] = 255;
+        }
+    }
+
+    /// Turns an RGB raster into an opaque RGBA one (no-op for RGBA).
+    pub(crate) fn with_alpha(self) -> Pixels {
+        if self.layout == Layout::Rgba {
+            return self;
+        }
+        let mut data = Vec::with_capacity(self.data.len() / 3 * 4);
+        for p in self.data.chunks_exact(3) {
+            data.extend_from_slice(&[p[0], p[1], p[2], 255]);
+        }
+        Pixels {
+            layout: Layout::Rgba,
+            data,
+            ..self
         }
     }
 
@@ -317,8 +339,13 @@ mod tests {
     fn flatten_and_pad() {
         // Half-transparent black, premultiplied: (0,0,0,128) -> 127 grey on white.
         let mut p = Pixels::from_vec(1, 1, Layout::Rgba, vec![0, 0, 0, 128]).expect("valid");
-        p.flatten_premultiplied_on_white();
+        p.flatten_premultiplied_on([255, 255, 255]);
         assert_eq!(p.data(), &[127, 127, 127, 255]);
+        let mut p = Pixels::from_vec(1, 1, Layout::Rgba, vec![0, 0, 0, 128]).expect("valid");
+        p.flatten_premultiplied_on([0, 100, 200]);
+        assert_eq!(p.data(), &[0, 50, 100, 255]);
+        let p = numbered().with_alpha();
+        assert_eq!(&p.data()[..8], &[0, 0, 0, 255, 1, 1, 1, 255]);
         let padded = numbered().pad(5, 4, 1, 1, [9, 9, 9, 9]).expect("fits");
         assert_eq!((padded.width(), padded.height()), (5, 4));
         assert_eq!(

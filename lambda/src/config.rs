@@ -9,6 +9,8 @@
 //! | `PIXPIPE_MAX_UPLOAD_BYTES` | both | 26214400 | largest declared upload / source read |
 //! | `PIXPIPE_UPLOAD_TTL_SECS` | API | 900 | lifetime of an upload URL (S3 allows up to 7 days) |
 //! | `PIXPIPE_MAX_PIXELS` | worker | 50000000 | largest source, from its header |
+//! | `PIXPIPE_CALLBACK_SECRET` | worker | unset | key of callback signatures (at least 16 bytes); unset: callbacks are not sent |
+//! | `PIXPIPE_ALLOW_PRIVATE_CALLBACKS` | both | false | accept and send callbacks to loopback, private and link-local addresses |
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,6 +19,8 @@ use pixpipe_api::ApiKeys;
 use pixpipe_aws::ConfigError;
 use pixpipe_core::Settings;
 use pixpipe_imaging::Limits;
+use pixpipe_worker::callback::MIN_SECRET_LEN;
+use pixpipe_worker::{CallbackConfig, CallbackSecret};
 
 /// Longest lifetime of an S3 presigned URL.
 const MAX_UPLOAD_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -56,6 +60,9 @@ impl ApiEnv {
             settings: Settings {
                 max_upload_bytes,
                 upload_ttl: Duration::from_secs(ttl),
+                allow_private_callbacks: flag(&get, "PIXPIPE_ALLOW_PRIVATE_CALLBACKS")?,
+                // The Lambda functions have no watermark (see the README).
+                watermark_configured: false,
             },
             keys: ApiKeys::from_csv(&get("PIXPIPE_API_KEYS").unwrap_or_default()),
         })
@@ -63,11 +70,14 @@ impl ApiEnv {
 }
 
 /// The worker function's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WorkerEnv {
     /// `max_input_bytes` from `PIXPIPE_MAX_UPLOAD_BYTES`, `max_pixels` from
     /// `PIXPIPE_MAX_PIXELS`, the rest as `Limits::default()`.
     pub limits: Limits,
+    /// `secret` from `PIXPIPE_CALLBACK_SECRET`, `allow_private` from
+    /// `PIXPIPE_ALLOW_PRIVATE_CALLBACKS`, the rest as `CallbackConfig::default()`.
+    pub callbacks: CallbackConfig,
 }
 
 impl WorkerEnv {
@@ -92,13 +102,40 @@ impl WorkerEnv {
             defaults.max_pixels,
             1..=u64::MAX,
         )?;
+        let secret = match get("PIXPIPE_CALLBACK_SECRET") {
+            None => None,
+            Some(raw) => Some(CallbackSecret::new(raw.trim()).ok_or(ConfigError::Invalid {
+                name: "PIXPIPE_CALLBACK_SECRET",
+                reason: format!("must be at least {MIN_SECRET_LEN} bytes"),
+            })?),
+        };
         Ok(WorkerEnv {
             limits: Limits {
                 max_input_bytes,
                 max_pixels,
                 ..defaults
             },
+            callbacks: CallbackConfig {
+                secret,
+                allow_private: flag(&get, "PIXPIPE_ALLOW_PRIVATE_CALLBACKS")?,
+                ..CallbackConfig::default()
+            },
         })
+    }
+}
+
+/// `true`/`1`/`yes` or `false`/`0`/`no` (any case); false when unset.
+fn flag(get: &dyn Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    let Some(raw) = get(name) else {
+        return Ok(false);
+    };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?} is not true or false"),
+        }),
     }
 }
 
@@ -203,5 +240,29 @@ mod tests {
         assert_eq!(env.limits.max_input_bytes, 5000);
         assert_eq!(env.limits.max_pixels, 1_000_000);
         assert_eq!(env.limits.max_alloc, Limits::default().max_alloc);
+        assert!(env.callbacks.secret.is_none() && !env.callbacks.allow_private);
+    }
+
+    #[test]
+    fn callback_settings() {
+        let env = WorkerEnv::from_vars(vars(&[
+            ("PIXPIPE_CALLBACK_SECRET", "0123456789abcdef0123"),
+            ("PIXPIPE_ALLOW_PRIVATE_CALLBACKS", "TRUE"),
+        ]))
+        .unwrap();
+        assert!(env.callbacks.secret.is_some() && env.callbacks.allow_private);
+        assert!(!format!("{env:?}").contains("0123456789abcdef0123"));
+        let api = ApiEnv::from_vars(vars(&[("PIXPIPE_ALLOW_PRIVATE_CALLBACKS", "1")])).unwrap();
+        assert!(api.settings.allow_private_callbacks);
+        for (name, bad) in [
+            ("PIXPIPE_CALLBACK_SECRET", "short"),
+            ("PIXPIPE_ALLOW_PRIVATE_CALLBACKS", "maybe"),
+        ] {
+            let err = WorkerEnv::from_vars(vars(&[(name, bad)])).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { name: n, .. } if n == name),
+                "{err}"
+            );
+        }
     }
 }

@@ -20,6 +20,9 @@
 //! lost to a crash or timeout run again. With less, messages reach the
 //! dead-letter queue while their job still says `processing`.
 //!
+//! Each job finished (succeeded or failed) writes one CloudWatch Embedded
+//! Metric Format line to stdout ([`pixpipe_worker::metrics`]).
+//!
 //! Duplicate deliveries are safe: the pipeline's claim lets one delivery of an
 //! attempt run; the others are skipped and acknowledged.
 
@@ -31,6 +34,7 @@ use pixpipe_aws::events::{self, S3Message};
 use pixpipe_aws::{Aws, AwsConfig};
 use pixpipe_core::JobId;
 use pixpipe_imaging::Limits;
+use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Outcome, Pipeline};
 use tracing::{Instrument as _, error, field, info, info_span, warn};
 
@@ -47,6 +51,8 @@ pub struct WorkerDeps {
     pub max_attempts: u32,
     /// Messages of a batch handled at once (image work runs on the blocking pool).
     pub concurrency: usize,
+    /// Where each finished job's EMF metrics line goes (stdout on Lambda).
+    pub metrics: MetricsSink,
 }
 
 impl WorkerDeps {
@@ -57,10 +63,13 @@ impl WorkerDeps {
                 jobs: aws.jobs.clone(),
                 blobs: aws.blobs.clone(),
                 limits,
+                callbacks: None,
+                watermark: None,
             },
             source_bucket: cfg.source_bucket.clone(),
             max_attempts: cfg.max_attempts,
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            metrics: MetricsSink::Stdout,
         }
     }
 }
@@ -206,8 +215,9 @@ async fn run_plan(message: &SqsMessage, deps: &WorkerDeps, span: &tracing::Span)
             Outcome::Retry(_) => {
                 info!(job_id = %id, receive_count, "delivery failed, will come back")
             }
-            Outcome::Succeeded | Outcome::Failed { .. } => {}
+            Outcome::Succeeded(_) | Outcome::Failed { .. } => {}
         }
+        deps.metrics.record(id, &outcome);
         outcomes.push((id, outcome));
     }
     Handled::Jobs(outcomes)

@@ -133,18 +133,19 @@ fn retry_only_for_poison_and_retryable_outcomes() {
     assert!(Handled::Poison.must_retry());
     assert!(!Handled::Jobs(vec![]).must_retry());
     let done = Handled::Jobs(vec![
-        (job(), Outcome::Succeeded),
+        (job(), Outcome::Succeeded(Default::default())),
         (job(), Outcome::Skipped("job already finished")),
         (
             job(),
             Outcome::Failed {
                 code: "not_an_image".into(),
+                stats: Default::default(),
             },
         ),
     ]);
     assert!(!done.must_retry());
     let retry = Handled::Jobs(vec![
-        (job(), Outcome::Succeeded),
+        (job(), Outcome::Succeeded(Default::default())),
         (
             job(),
             Outcome::Retry(pixpipe_worker::PipelineError::Panicked),

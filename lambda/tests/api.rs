@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -19,6 +18,7 @@ use lambda_http::{Context, LambdaEvent};
 use pixpipe_api::{ApiKeys, AppState};
 use pixpipe_core::{JobId, JobStatus, Service, Settings, owner_tag};
 use pixpipe_lambda::{WorkerDeps, api_app, handle_batch};
+use pixpipe_worker::metrics::MetricsSink;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -180,28 +180,6 @@ async fn create_a_job_with_a_base64_body() {
     assert_created(&Env::new().await, CREATE_BASE64).await;
 }
 
-/// Sends the source bucket's `ObjectCreated` events to the test's queue.
-async fn notify_queue(env: &Env) {
-    let config = QueueConfiguration::builder()
-        .queue_arn(&env.queue_arn)
-        .events(Event::S3ObjectCreated)
-        .build()
-        .unwrap();
-    env.aws
-        .blobs
-        .client()
-        .put_bucket_notification_configuration()
-        .bucket(&env.cfg.source_bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(config)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("PutBucketNotificationConfiguration");
-}
-
 /// Receives from the queue until a body mentions `needle`, and returns every
 /// message received as the SQS event Lambda's event source mapping would send.
 async fn sqs_event_with(env: &Env, needle: &str) -> SqsEvent {
@@ -250,8 +228,8 @@ async fn sqs_event_with(env: &Env, needle: &str) -> SqsEvent {
 /// Create (API) → presigned upload → S3 notification in SQS (moto) → worker → poll (API).
 #[tokio::test]
 async fn end_to_end_through_both_functions() {
+    // The template's own notification (ObjectCreated under uploads/) feeds the queue.
     let env = Env::new().await;
-    notify_queue(&env).await;
     let app = api_app(state(env.service()));
     let photo = png(800, 600);
 
@@ -274,9 +252,21 @@ async fn end_to_end_through_both_functions() {
 
     // moto encodes the key's `/` as `%2F` (S3 itself leaves it): match the id alone.
     let event = sqs_event_with(&env, &id).await;
-    let deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
+    let mut deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    deps.metrics = MetricsSink::Memory(lines.clone());
     let response = handle_batch(event, &deps).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    // One EMF line for the processed job.
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let emf: Value = serde_json::from_str(&lines[0]).expect("EMF line is JSON");
+    assert_eq!(emf["job_id"], id.as_str());
+    assert_eq!(emf["outcome"], "succeeded");
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "pixpipe");
+    assert_eq!(emf["MegapixelsIn"], 0.48);
+    assert!(emf["BytesOut"].as_u64().unwrap() > 0, "{emf}");
+    assert!(emf["DurationMs"].as_f64().unwrap() > 0.0, "{emf}");
 
     let auth = format!("Bearer {KEY}");
     let get = variant(

@@ -11,6 +11,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use pixpipe_core::{BlobStore, JobId, JobStatus};
 use pixpipe_imaging::Limits;
 use pixpipe_lambda::{Handled, WorkerDeps, handle_batch, handle_message};
+use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Outcome, Pipeline};
 use serde_json::Value;
 
@@ -86,10 +87,13 @@ fn deps(env: &Env) -> (WorkerDeps, Arc<FlakyBlobs>) {
             jobs: env.aws.jobs.clone(),
             blobs: flaky.clone(),
             limits: Limits::default(),
+            callbacks: None,
+            watermark: None,
         },
         source_bucket: env.cfg.source_bucket.clone(),
         max_attempts: env.cfg.max_attempts,
         concurrency: 2,
+        metrics: MetricsSink::Off,
     };
     (deps, flaky)
 }
@@ -203,10 +207,13 @@ async fn a_store_outage_fails_every_job_message_even_on_the_last_receive() {
             jobs: Arc::new(DownJobs),
             blobs,
             limits: Limits::default(),
+            callbacks: None,
+            watermark: None,
         },
         source_bucket: "pixpipe-source".to_owned(),
         max_attempts: 5,
         concurrency: 4,
+        metrics: MetricsSink::Off,
     };
     let records = records("pixpipe-source", JobId::new(), JobId::new(), JobId::new());
     let all = [

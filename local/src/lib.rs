@@ -5,6 +5,7 @@
 //! {data_dir}/
 //!   pixpipe.sqlite3        jobs + work queue (WAL; -wal and -shm beside it)
 //!   upload-secret          HMAC key for upload URLs (0600), unless configured
+//!   callback-secret        HMAC key of callback signatures (0600), unless configured
 //!   blobs/uploads/{id}     uploaded sources (never served)
 //!   blobs/uploads/{id}.part  an upload in progress (removed on open)
 //!   blobs/results/{id}/{name}.{ext}  published results, served read-only
@@ -35,7 +36,10 @@ pub use blobs::{FsBlobError, FsBlobs};
 pub use db::{DB_FILE, SchemaError};
 pub use http::{LocalHttp, router};
 pub use queue::QueueCounts;
-pub use signing::{SECRET_FILE, SecretError};
+pub use signing::{SECRET_FILE, SecretError, load_or_create_secret_file};
+
+/// File in the data directory holding the generated callback signing secret.
+pub const CALLBACK_SECRET_FILE: &str = "callback-secret";
 pub use store::{LocalStore, UploadAccepted};
 
 /// Where and how the local adapters keep their data.

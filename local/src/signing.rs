@@ -176,7 +176,13 @@ pub(crate) fn load_or_create_secret(
             Ok(secret.to_owned())
         };
     }
-    let path = data_dir.join(SECRET_FILE);
+    load_or_create_secret_file(data_dir, SECRET_FILE)
+}
+
+/// The secret kept in `{data_dir}/{file}`, else a new one (32 random bytes,
+/// hex) written there with mode 0600. Never logged.
+pub fn load_or_create_secret_file(data_dir: &Path, file: &str) -> Result<String, SecretError> {
+    let path = data_dir.join(file);
     let io_err = |source| SecretError::Io {
         path: path.clone(),
         source,
@@ -190,7 +196,7 @@ pub(crate) fn load_or_create_secret(
     // Write a private temp file, then link it into place: the secret appears
     // complete or not at all, and a concurrent first start keeps one secret.
     let tmp = data_dir.join(format!(
-        ".{SECRET_FILE}.{}.tmp",
+        ".{file}.{}.tmp",
         hex::encode(rand::random::<[u8; 8]>())
     ));
     let written = write_private(&tmp, secret.as_bytes()).and_then(|()| fs::hard_link(&tmp, &path));
@@ -198,7 +204,7 @@ pub(crate) fn load_or_create_secret(
     match written {
         Ok(()) => {
             crate::blobs::sync_dir(data_dir).map_err(io_err)?;
-            tracing::info!(path = %path.display(), "generated a new upload signing secret");
+            tracing::info!(path = %path.display(), "generated a new signing secret");
             Ok(secret)
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_secret(&path)
@@ -216,7 +222,7 @@ fn read_secret(path: &Path) -> io::Result<Option<String>> {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)?.permissions().mode();
         if mode & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "upload secret file is readable by others");
+            tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), "secret file is readable by others");
         }
     }
     let secret = text.trim();

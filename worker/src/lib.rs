@@ -3,9 +3,14 @@
 //! - [`pipeline`]: [`Pipeline::run`], one delivery of one job (claim → source →
 //!   engine → publish → outcome), shared by every event source.
 //! - [`runner`]: N workers over a `WorkQueue` with retries and backoff.
+//! - [`callback`]: [`Notifier`], the signed POST of a finished job to its `callback_url`.
+//! - [`metrics`]: one CloudWatch Embedded Metric Format line per finished job.
 
+pub mod callback;
+pub mod metrics;
 pub mod pipeline;
 pub mod runner;
 
-pub use pipeline::{Outcome, Pipeline, PipelineError};
+pub use callback::{CallbackConfig, CallbackSecret, Notifier};
+pub use pipeline::{Outcome, Pipeline, PipelineError, RunStats};
 pub use runner::{RunnerConfig, backoff, handle, run};

@@ -2,6 +2,7 @@
 //! publish them, record the outcome. Every event source calls [`Pipeline::run`].
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
@@ -10,13 +11,26 @@ use pixpipe_imaging::{ImagingError, Limits};
 use thiserror::Error;
 use tracing::{info, warn};
 
+use crate::callback::Notifier;
+
+/// Measurements of one run that finished its job, for per-job metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// From the start of the run to the job's final write.
+    pub duration: Duration,
+    /// Width × height of the source, from its header (0 when it was never read).
+    pub source_pixels: u64,
+    /// Bytes of every published output together.
+    pub bytes_out: u64,
+}
+
 /// What happened to one delivery of a job.
 #[derive(Debug)]
 pub enum Outcome {
     /// Variants published; the job is `succeeded`.
-    Succeeded,
+    Succeeded(RunStats),
     /// The job is `failed` with this code (a permanent error, or retries spent).
-    Failed { code: String },
+    Failed { code: String, stats: RunStats },
     /// Nothing to do: the job is gone, finished, or another delivery runs it.
     Skipped(&'static str),
     /// A transient error: deliver again later.
@@ -74,6 +88,11 @@ pub struct Pipeline {
     pub jobs: Arc<dyn JobStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub limits: Limits,
+    /// Sends the callbacks of jobs this pipeline finishes; `None`: no callbacks.
+    pub callbacks: Option<Notifier>,
+    /// The overlay of variants that ask for a watermark, decoded once at
+    /// start-up; `None`: such variants fail with `watermark_unavailable`.
+    pub watermark: Option<Arc<pixpipe_imaging::Watermark>>,
 }
 
 impl Pipeline {
@@ -81,7 +100,13 @@ impl Pipeline {
     /// a transient error fails the job instead of asking for a retry.
     #[tracing::instrument(skip(self), fields(job_id = %id))]
     pub async fn run(&self, id: JobId, receive_count: u32, last_attempt: bool) -> Outcome {
-        match self.try_run(id, receive_count).await {
+        let started = Instant::now();
+        let mut stats = RunStats::default();
+        match self.try_run(id, receive_count, &mut stats).await {
+            Ok(Outcome::Succeeded(_)) => Outcome::Succeeded(RunStats {
+                duration: started.elapsed(),
+                ..stats
+            }),
             Ok(outcome) => outcome,
             Err(error) => {
                 let (code, retryable) = error.classify();
@@ -90,9 +115,16 @@ impl Pipeline {
                     return Outcome::Retry(error);
                 }
                 warn!(code, error.cause_chain = ?cause_chain(&error), "job failed");
-                match lifecycle::fail(self.jobs.as_ref(), id, code, &error.public_message()).await {
+                match lifecycle::fail(self.jobs.as_ref(), id, code, &error.public_message())
+                    .await
+                    .inspect(|a| self.announce(a))
+                {
                     Ok(_) => Outcome::Failed {
                         code: code.to_owned(),
+                        stats: RunStats {
+                            duration: started.elapsed(),
+                            ..stats
+                        },
                     },
                     Err(store) => Outcome::Retry(store.into()),
                 }
@@ -100,7 +132,12 @@ impl Pipeline {
         }
     }
 
-    async fn try_run(&self, id: JobId, receive_count: u32) -> Result<Outcome, PipelineError> {
+    async fn try_run(
+        &self,
+        id: JobId,
+        receive_count: u32,
+        stats: &mut RunStats,
+    ) -> Result<Outcome, PipelineError> {
         let job = match lifecycle::claim(self.jobs.as_ref(), id, receive_count).await? {
             Applied::Written(job) => job,
             Applied::Missing => return Ok(Outcome::Skipped("job not found")),
@@ -115,6 +152,9 @@ impl Pipeline {
             .blobs
             .get(&job.source_key(), self.limits.max_input_bytes as u64)
             .await?;
+        if let Ok(probe) = pixpipe_imaging::probe(&source, &self.limits) {
+            stats.source_pixels = u64::from(probe.width) * u64::from(probe.height);
+        }
         let variants: Vec<_> = job.variants.iter().map(|v| v.to_variant()).collect();
         let outputs = self.render(source, variants).await?;
 
@@ -122,6 +162,7 @@ impl Pipeline {
         for (spec, out) in job.variants.iter().zip(outputs) {
             let key = spec.result_key(&job.id);
             let bytes = out.bytes.len() as u64;
+            stats.bytes_out += bytes;
             self.blobs
                 .put_public(&key, Bytes::from(out.bytes), out.format.content_type())
                 .await?;
@@ -134,13 +175,23 @@ impl Pipeline {
                 bytes,
             });
         }
-        match lifecycle::succeed(self.jobs.as_ref(), id, results).await? {
+        match lifecycle::succeed(self.jobs.as_ref(), id, results)
+            .await
+            .inspect(|a| self.announce(a))?
+        {
             Applied::Written(_) => {
                 info!(attempt = receive_count, "job succeeded");
-                Ok(Outcome::Succeeded)
+                Ok(Outcome::Succeeded(*stats))
             }
             Applied::Missing => Ok(Outcome::Skipped("job deleted while processing")),
             Applied::Kept(_) => Ok(Outcome::Skipped("job finished by another delivery")),
+        }
+    }
+
+    /// Starts the callback of a job this run has just finished.
+    fn announce<T>(&self, applied: &Applied<T>) {
+        if let (Some(callbacks), Applied::Written(job)) = (&self.callbacks, applied) {
+            callbacks.job_finished(job);
         }
     }
 
@@ -151,10 +202,11 @@ impl Pipeline {
         variants: Vec<pixpipe_imaging::Variant>,
     ) -> Result<Vec<pixpipe_imaging::Output>, PipelineError> {
         let limits = self.limits;
+        let watermark = self.watermark.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            pixpipe_imaging::process(&source, &variants, &limits)
+            pixpipe_imaging::process_with(&source, &variants, &limits, watermark.as_deref())
         })
         .await
         .map_err(|_| PipelineError::Panicked)?

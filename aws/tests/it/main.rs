@@ -6,5 +6,6 @@
 mod common;
 mod dynamo;
 mod pipeline;
+mod provision;
 mod queue;
 mod s3;

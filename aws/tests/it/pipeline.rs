@@ -8,7 +8,7 @@ use pixpipe_core::{JobStatus, NewJob, Service, Settings, WorkQueue};
 use pixpipe_worker::{Outcome, Pipeline};
 
 use crate::common::Env;
-use crate::queue::{notify_queue, receive_some};
+use crate::queue::receive_some;
 
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
@@ -22,7 +22,6 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 #[tokio::test]
 async fn upload_notification_worker_and_public_results() {
     let env = Env::new().await;
-    notify_queue(&env).await;
     let service = Service::new(
         env.aws.jobs.clone(),
         env.aws.blobs.clone(),
@@ -35,6 +34,7 @@ async fn upload_notification_worker_and_public_results() {
         filename: Some("e2e.png".to_owned()),
         preset: None,
         variants: None,
+        callback_url: None,
     };
     let (job, ticket) = service.create("owner-a", request).await.unwrap();
     let mut put = reqwest::Client::new().put(&ticket.url).body(photo);
@@ -50,9 +50,11 @@ async fn upload_notification_worker_and_public_results() {
         jobs: env.aws.jobs.clone(),
         blobs: env.aws.blobs.clone(),
         limits: pixpipe_imaging::Limits::default(),
+        callbacks: None,
+        watermark: None,
     };
     let outcome = pixpipe_worker::handle(queue, &pipeline, &got[0]).await;
-    assert!(matches!(outcome, Outcome::Succeeded), "{outcome:?}");
+    assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
     assert_eq!(env.messages_left().await, 0, "delivery not acked");
 
     let done = service.get("owner-a", job.id).await.unwrap();

@@ -3,10 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::types::{
-    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
-    QueueConfiguration, S3KeyFilter,
-};
 use chrono::Utc;
 use pixpipe_core::{BlobStore, Delivery, JobId, WorkQueue};
 
@@ -14,35 +10,6 @@ use crate::common::{Env, s3_event};
 
 const VISIBLE: Duration = Duration::from_secs(30);
 const NO_WAIT: Duration = Duration::ZERO;
-
-/// Sends the source bucket's `ObjectCreated` events under `uploads/` to the queue.
-pub async fn notify_queue(env: &Env) {
-    let rule = FilterRule::builder()
-        .name(FilterRuleName::Prefix)
-        .value("uploads/")
-        .build();
-    let config = QueueConfiguration::builder()
-        .queue_arn(&env.queue_arn)
-        .events(Event::S3ObjectCreated)
-        .filter(
-            NotificationConfigurationFilter::builder()
-                .key(S3KeyFilter::builder().filter_rules(rule).build())
-                .build(),
-        )
-        .build()
-        .unwrap();
-    env.s3()
-        .put_bucket_notification_configuration()
-        .bucket(&env.cfg.source_bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(config)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
 
 /// Receives until something arrives (at most ~10 s).
 pub async fn receive_some(queue: &dyn WorkQueue) -> Vec<Delivery> {
@@ -71,7 +38,7 @@ async fn send(env: &Env, body: &str) {
 #[tokio::test]
 async fn presigned_upload_becomes_a_delivery_of_its_job() {
     let env = Env::new().await;
-    notify_queue(&env).await; // moto, like S3, sends an s3:TestEvent now
+    // The template's notification is in place: moto, like S3, sent an s3:TestEvent.
     let queue = env.aws.queue.as_ref();
     let id = JobId::new();
     let ticket = env

@@ -32,12 +32,9 @@ pub fn variant(
     without_enlargement: bool,
 ) -> Variant {
     Variant {
-        width,
-        height,
-        fit,
-        format,
         quality: 90,
         without_enlargement,
+        ..Variant::new(width, height, fit, format)
     }
 }
 

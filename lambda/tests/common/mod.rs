@@ -1,6 +1,6 @@
 //! Shared set-up of the Lambda tests: the moto endpoint (required, never
-//! skipped), uniquely named buckets, table and queue with the real AWS
-//! adapters over them, test doubles for fault cases moto cannot produce, and
+//! skipped), the resources of `template.yaml` under a unique stack name with
+//! the real AWS adapters over them, test doubles for fault cases moto cannot produce, and
 //! small helpers (a PNG, fixture placeholders).
 //!
 //! Each test binary uses part of this module.
@@ -8,59 +8,20 @@
 
 pub mod doubles;
 
-use std::io::Cursor;
-use std::time::Duration;
-
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_sqs::types::QueueAttributeName;
-use pixpipe_aws::{Aws, AwsConfig, clients, create_table, http_client};
+use aws_config::SdkConfig;
+use pixpipe_aws::{Aws, AwsConfig, Plan, clients};
 use pixpipe_core::{Job, JobId, NewJob, Service, Settings, UploadTicket};
-use uuid::Uuid;
+use std::io::Cursor;
 
-const HOW_TO: &str = "these tests need a moto server: start it with `scripts/moto-server` and run \
+const HOW_TO: &str = "start it with `scripts/moto-server` and run \
      `AWS_ENDPOINT_URL=http://127.0.0.1:5055 cargo test -p pixpipe-lambda`";
 
-/// `AWS_ENDPOINT_URL`, checked to accept connections; panics otherwise.
-pub async fn endpoint() -> String {
-    let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        panic!("AWS_ENDPOINT_URL is not set; {HOW_TO}");
-    };
-    let url = reqwest::Url::parse(&endpoint)
-        .unwrap_or_else(|e| panic!("AWS_ENDPOINT_URL {endpoint:?} is not a URL ({e}); {HOW_TO}"));
-    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    match tokio::time::timeout(Duration::from_secs(3), connect).await {
-        Ok(Ok(_)) => endpoint,
-        Ok(Err(e)) => panic!("nothing answers at AWS_ENDPOINT_URL={endpoint} ({e}); {HOW_TO}"),
-        Err(_) => panic!("AWS_ENDPOINT_URL={endpoint} did not answer within 3 s; {HOW_TO}"),
-    }
-}
-
-/// The SDK config for moto: its endpoint, `us-east-1`, dummy credentials.
+/// The SDK config for moto at `AWS_ENDPOINT_URL` (checked to answer), the
+/// region (default `us-east-1`) and dummy credentials; panics with how to start it.
 pub async fn sdk() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint().await)
-        .credentials_provider(Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "pixpipe-lambda-tests",
-        ))
-        .load()
+    pixpipe_aws::local_sdk_from_env()
         .await
-}
-
-/// A name no other test uses.
-pub fn unique(tag: &str) -> String {
-    format!("pxl-{tag}-{}", Uuid::now_v7().simple())
+        .unwrap_or_else(|e| panic!("{e}: these tests need a moto server; {HOW_TO}"))
 }
 
 /// One test's AWS resources (on moto) and the real adapters over them.
@@ -71,58 +32,20 @@ pub struct Env {
 }
 
 impl Env {
-    /// Two buckets, the jobs table and a queue, uniquely named; `max_attempts` 3.
+    /// What `template.yaml` declares, under a unique stack name; `MaxAttempts` 3.
     pub async fn new() -> Env {
         let sdk = sdk().await;
-        let endpoint = sdk.endpoint_url().expect("endpoint").to_owned();
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .build(),
-        );
-        let (source, results) = (unique("src"), unique("res"));
-        for bucket in [&source, &results] {
-            s3.create_bucket()
-                .bucket(bucket)
-                .send()
-                .await
-                .expect("CreateBucket");
-        }
-        let table = unique("jobs");
-        create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        let plan = Plan::unique("lt").parameter("MaxAttempts", "3");
+        let stack = pixpipe_aws::provision(&sdk, &plan)
             .await
-            .expect("create_table");
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique("q"))
-            .send()
-            .await
-            .expect("CreateQueue")
-            .queue_url
-            .expect("queue url");
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("GetQueueAttributes")
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .expect("queue arn");
-        let cfg = AwsConfig {
-            public_base_url: format!("{endpoint}/{results}"),
-            source_bucket: source,
-            results_bucket: results,
-            jobs_table: table,
-            queue_url,
-            max_attempts: 3,
-            endpoint_url: Some(endpoint),
-        };
-        let aws = clients(&cfg, &sdk);
+            .expect("resources from template.yaml");
+        let queue_arn = stack
+            .attribute("UploadsQueue", "Arn")
+            .expect("queue arn")
+            .to_owned();
+        let aws = clients(&stack.config, &sdk);
         Env {
-            cfg,
+            cfg: stack.config,
             aws,
             queue_arn,
         }
@@ -145,6 +68,7 @@ impl Env {
             filename: Some("été.png".to_owned()),
             preset: None,
             variants: None,
+            callback_url: None,
         };
         self.service()
             .create(owner, request)

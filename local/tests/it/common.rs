@@ -54,6 +54,7 @@ pub fn job(owner: &str) -> Job {
         results: Vec::new(),
         error: None,
         upload_expires_at: now + Duration::minutes(15),
+        callback_url: None,
         version: 1,
     }
 }
@@ -66,6 +67,7 @@ pub async fn create(local: &Local, len: u64) -> (Job, UploadTicket) {
         filename: Some("photo.jpg".to_owned()),
         preset: None,
         variants: None,
+        callback_url: None,
     };
     service(local)
         .create("owner-a", req)

@@ -1,0 +1,126 @@
+//! Making one variant from the decoded, premultiplied source: plan the fit,
+//! place the crop by gravity, resample, orient, pad onto the background,
+//! draw the watermark, flatten or un-premultiply, encode.
+
+use image::metadata::Orientation;
+
+use crate::error::ImagingError;
+use crate::geometry::{plan, transposes};
+use crate::gravity::{Thumbnail, place};
+use crate::options::{Colour, Fit, Format, Limits, Variant};
+use crate::pixels::{Layout, Pixels};
+use crate::resize::Resampler;
+use crate::watermark::{Watermark, apply};
+use crate::{Output, encode};
+
+/// What every variant of one image shares.
+pub(crate) struct Source<'a> {
+    /// The decoded image as stored, premultiplied.
+    pub pixels: &'a Pixels,
+    pub orientation: Orientation,
+    /// The smart-crop analysis copy, when some variant needs it.
+    pub thumbnail: Option<&'a Thumbnail>,
+    /// The EXIF block for variants that keep the copyright, if the source has one.
+    pub exif: Option<&'a [u8]>,
+    pub watermark: Option<&'a Watermark>,
+    pub limits: &'a Limits,
+}
+
+/// Makes one variant.
+pub(crate) fn render(
+    src: &Source<'_>,
+    variant: &Variant,
+    resampler: &mut Resampler,
+) -> Result<Output, ImagingError> {
+    let (sw, sh) = (src.pixels.width(), src.pixels.height());
+    let orientation = src.orientation;
+    let (ow, oh) = if transposes(orientation) {
+        (sh, sw)
+    } else {
+        (sw, sh)
+    };
+    let mut p = plan(
+        ow,
+        oh,
+        variant.width,
+        variant.height,
+        variant.fit,
+        variant.without_enlargement,
+    );
+    check_output_size(p.canvas, src.limits)?;
+    check_output_size(p.size, src.limits)?;
+    if variant.fit == Fit::Cover {
+        // A crop at scale 1 keeps whole pixels.
+        let exact = (f64::from(p.size.0), f64::from(p.size.1)) == (p.crop.width, p.crop.height);
+        p.crop = place(p.crop, (ow, oh), variant.gravity, src.thumbnail, exact);
+    }
+
+    let crop = p.crop.to_stored(ow, oh, orientation);
+    let stored_size = if transposes(orientation) {
+        (p.size.1, p.size.0)
+    } else {
+        p.size
+    };
+    let mut upright = resampler
+        .resize(src.pixels, crop, stored_size)?
+        .orient(orientation);
+
+    let jpeg = variant.format == Format::Jpeg;
+    let has_alpha = upright.layout() == Layout::Rgba;
+    let background = variant.background.unwrap_or(if has_alpha && !jpeg {
+        Colour::TRANSPARENT
+    } else {
+        Colour::WHITE
+    });
+    let (cw, ch) = p.canvas;
+    let pads = (cw, ch) != p.size;
+    // A see-through background on a PNG or WebP needs an alpha channel.
+    if pads && !jpeg && background.0[3] < 255 {
+        upright = upright.with_alpha();
+    }
+    let flat = background.over_white();
+    let fill = if jpeg {
+        [flat[0], flat[1], flat[2], 255]
+    } else {
+        background.premultiplied()
+    };
+    let mut finished = upright.pad(cw, ch, p.offset.0, p.offset.1, fill)?;
+
+    if let Some(placement) = &variant.watermark {
+        let mark = src.watermark.ok_or(ImagingError::WatermarkMissing)?;
+        apply(&mut finished, mark, placement, resampler)?;
+    }
+    if jpeg {
+        finished.flatten_premultiplied_on(flat);
+    } else {
+        finished.unpremultiply(resampler.mul_div())?;
+    }
+
+    let exif = if variant.keep_copyright {
+        src.exif
+    } else {
+        None
+    };
+    let bytes = encode::encode(&finished, variant, exif)?;
+    Ok(Output {
+        format: variant.format,
+        width: finished.width(),
+        height: finished.height(),
+        bytes,
+    })
+}
+
+/// Outputs obey the same size limits as inputs (an `outside` fit of a thin
+/// source can otherwise ask for a gigantic canvas).
+fn check_output_size((w, h): (u32, u32), limits: &Limits) -> Result<(), ImagingError> {
+    if w > limits.max_dimension
+        || h > limits.max_dimension
+        || u64::from(w) * u64::from(h) > limits.max_pixels
+    {
+        return Err(ImagingError::LimitExceeded(format!(
+            "output would be {w}x{h}, over the limits ({} pixels, {} a side)",
+            limits.max_pixels, limits.max_dimension
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! What the uploader tells the user: result lines, failure lines, and after
+//! Ctrl-C which jobs to delete and which go on without us.
+
+use serde_json::Value;
+
+use super::Failure;
+
+/// Where a file's job stands on the server, as far as the uploader knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Slot {
+    /// No job asked for yet (or the create call was refused).
+    #[default]
+    Idle,
+    /// A create call is in flight: its answer may still name a job.
+    Creating,
+    /// The job exists; its upload has not been confirmed.
+    Created(String),
+    /// The server has the source; the latest job document seen.
+    Uploaded(Value),
+    /// Finished and reported.
+    Done,
+}
+
+/// What to do with one file's job after an interruption.
+#[derive(Debug, PartialEq)]
+pub enum Cleanup {
+    /// Check the job and delete it if it still waits for its upload.
+    Settle { index: usize, id: String },
+    /// The job has its source and keeps processing on the server.
+    Continues { index: usize, job: Value },
+}
+
+/// The clean-up after an interruption, given the slots once no create call
+/// is in flight any more.
+pub fn cleanup_plan(slots: &[Slot]) -> Vec<Cleanup> {
+    slots
+        .iter()
+        .enumerate()
+        .filter_map(|(index, slot)| match slot {
+            Slot::Created(id) => Some(Cleanup::Settle {
+                index,
+                id: id.clone(),
+            }),
+            Slot::Uploaded(job) => Some(Cleanup::Continues {
+                index,
+                job: job.clone(),
+            }),
+            Slot::Idle | Slot::Creating | Slot::Done => None,
+        })
+        .collect()
+}
+
+/// The failure a finished job stands for, if it did not succeed.
+pub fn job_failure(job: &Value) -> Option<Failure> {
+    let status = job["status"].as_str().unwrap_or("unknown");
+    if status == "succeeded" {
+        return None;
+    }
+    let code = job["error"]["code"].as_str().unwrap_or(status);
+    let message = job["error"]["message"].as_str().unwrap_or("");
+    let id = job["id"].as_str().unwrap_or("?");
+    Some(Failure::new(
+        code,
+        format!("job {id} {status}: {message}").trim_end_matches([' ', ':']),
+    ))
+}
+
+/// The lines printed for a succeeded job: a header, then one per result
+/// (name, WxH, format, URL).
+pub fn result_lines(name: &str, job: &Value) -> Vec<String> {
+    let id = job["id"].as_str().unwrap_or("?");
+    let mut lines = vec![format!("{name}: succeeded (job {id})")];
+    for result in job["results"].as_array().into_iter().flatten() {
+        let format = result["content_type"]
+            .as_str()
+            .map_or("?", |ct| ct.strip_prefix("image/").unwrap_or(ct));
+        let size = format!(
+            "{}x{}",
+            result["width"].as_u64().unwrap_or(0),
+            result["height"].as_u64().unwrap_or(0)
+        );
+        lines.push(format!(
+            "  {:<8} {:>9}  {:<5} {}",
+            result["name"].as_str().unwrap_or("?"),
+            size,
+            format,
+            result["url"].as_str().unwrap_or("")
+        ));
+    }
+    lines
+}
+
+/// The status shown for a job whose source has been sent.
+pub fn status_message(job: &Value) -> String {
+    let status = match job["status"].as_str() {
+        // The server has the bytes but has not queued the job yet.
+        Some("awaiting_upload") => "uploaded",
+        Some(status) => status,
+        None => "unknown",
+    };
+    match job["attempts"].as_u64() {
+        Some(n) if n > 1 => format!("{status} (attempt {n})"),
+        _ => status.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn interrupted_jobs_are_settled_or_left_running() {
+        let job = json!({"id": "b", "status": "processing"});
+        let slots = vec![
+            Slot::Created("a".into()),
+            Slot::Uploaded(job.clone()),
+            Slot::Idle,
+            Slot::Done,
+            Slot::Created("e".into()),
+        ];
+        assert_eq!(
+            cleanup_plan(&slots),
+            vec![
+                Cleanup::Settle {
+                    index: 0,
+                    id: "a".into()
+                },
+                Cleanup::Continues { index: 1, job },
+                Cleanup::Settle {
+                    index: 4,
+                    id: "e".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_jobs_carry_their_error_code() {
+        let failed = json!({"id": "j", "status": "failed",
+            "error": {"code": "not_an_image", "message": "the uploaded file is not an image"}});
+        let failure = job_failure(&failed).unwrap();
+        assert_eq!(failure.code, "not_an_image");
+        assert_eq!(
+            failure.detail,
+            "job j failed: the uploaded file is not an image"
+        );
+        let expired = json!({"id": "j", "status": "expired", "error": null});
+        assert_eq!(job_failure(&expired).unwrap().code, "expired");
+        assert!(job_failure(&json!({"status": "succeeded"})).is_none());
+    }
+
+    #[test]
+    fn results_print_name_size_format_and_url() {
+        let job = json!({"id": "j", "status": "succeeded", "results": [
+            {"name": "thumb", "url": "http://h/t.jpg", "content_type": "image/jpeg", "width": 300, "height": 300},
+        ]});
+        assert_eq!(
+            result_lines("a.jpg", &job),
+            vec![
+                "a.jpg: succeeded (job j)".to_owned(),
+                "  thumb      300x300  jpeg  http://h/t.jpg".to_owned()
+            ]
+        );
+        assert_eq!(
+            status_message(&json!({"status": "processing", "attempts": 2})),
+            "processing (attempt 2)"
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Output quality of the standard job on real photos: each variant is
+//! compared with a reference made independently (the `image` crate's
+//! floating-point Lanczos3 resize of the upright source, same crop) by the
+//! SSIMULACRA2 metric, and must score at least [`MIN_SCORE`].
+//!
+//! SSIMULACRA2 reads roughly: 90 visually lossless, 70 high quality, 50
+//! medium. The engine's resampling differs from the reference only by
+//! rounding and its box pre-shrink, so the score mostly measures the
+//! encoders at the preset's qualities (JPEG 80/85, WebP 80). Measured when
+//! the bound was set: JPEG outputs 74.9 to 93.6, WebP outputs 67.8 to 89.9.
+
+mod common;
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageDecoder, RgbImage, RgbaImage};
+use pixpipe_core::spec::preset;
+use pixpipe_imaging::{Fit, Limits, Variant, process};
+use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+
+/// The bound every standard-job output must reach: between "medium" (50)
+/// and "high quality" (70), a few points under the worst WebP measured.
+const MIN_SCORE: f64 = 65.0;
+
+/// Photos of each kind in the corpus: the 12 MP key image, an EXIF-rotated
+/// JPEG, a WebP and a PNG with transparency.
+const PHOTOS: &[&str] = &[
+    "phone12mp_Dragonfly_by_Bolly_crop4032x3024_q90.jpg",
+    "picosdeeuropa_by_Aitzol_Berasategi_orient6.jpg",
+    "aitzgorri_by_Aitzol_Berasategi_q90.webp",
+    "Gulp.png",
+];
+
+#[test]
+fn standard_outputs_score_high_quality_against_a_reference_resize() {
+    let variants: Vec<Variant> = preset("standard")
+        .expect("standard preset")
+        .variants
+        .iter()
+        .map(|v| v.to_variant())
+        .collect();
+    let mut failures = Vec::new();
+    for name in PHOTOS {
+        let bytes = std::fs::read(common::corpus(name)).expect("read corpus photo");
+        let upright = upright_on_white(&bytes);
+        let outputs = process(&bytes, &variants, &Limits::default()).expect("process");
+        for (variant, output) in variants.iter().zip(&outputs) {
+            let produced = image::load_from_memory(&output.bytes).expect("decode output");
+            let produced = on_white(produced);
+            let reference = reference(&upright, variant, produced.dimensions());
+            let score = ssimulacra2(&reference, &produced);
+            println!(
+                "{name} {}x{} {:?}: SSIMULACRA2 {score:.1}",
+                output.width, output.height, output.format
+            );
+            if score < MIN_SCORE {
+                failures.push(format!(
+                    "{name} {}x{}: {score:.1}",
+                    output.width, output.height
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "below {MIN_SCORE}: {failures:?}");
+}
+
+/// The source decoded by `image`, turned upright, flattened onto white.
+fn upright_on_white(bytes: &[u8]) -> RgbImage {
+    let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .expect("guess format")
+        .into_decoder()
+        .expect("decoder");
+    let orientation = decoder.orientation().expect("orientation");
+    let mut image = DynamicImage::from_decoder(decoder).expect("decode source");
+    image.apply_orientation(orientation);
+    on_white(image)
+}
+
+fn on_white(image: DynamicImage) -> RgbImage {
+    let rgba: RgbaImage = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    RgbImage::from_fn(w, h, |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let blend =
+            |c: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8;
+        image::Rgb([blend(r), blend(g), blend(b)])
+    })
+}
+
+/// The reference: the centred crop a `cover` fit keeps (the whole image
+/// otherwise), resized with Lanczos3 in floating point to the output's size.
+fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32)) -> RgbImage {
+    let (w, h) = upright.dimensions();
+    let (crop_w, crop_h) = match variant.fit {
+        Fit::Cover => {
+            let target = f64::from(variant.width) / f64::from(variant.height);
+            if f64::from(w) / f64::from(h) > target {
+                ((f64::from(h) * target).round() as u32, h)
+            } else {
+                (w, (f64::from(w) / target).round() as u32)
+            }
+        }
+        _ => (w, h),
+    };
+    let cropped = imageops::crop_imm(upright, (w - crop_w) / 2, (h - crop_h) / 2, crop_w, crop_h);
+    let float = DynamicImage::ImageRgb8(cropped.to_image()).into_rgb32f();
+    let resized = imageops::resize(&float, size.0, size.1, FilterType::Lanczos3);
+    DynamicImage::ImageRgb32F(resized).into_rgb8()
+}
+
+fn ssimulacra2(reference: &RgbImage, produced: &RgbImage) -> f64 {
+    let frame = |img: &RgbImage| {
+        let data = img
+            .pixels()
+            .map(|p| p.0.map(|c| f32::from(c) / 255.0))
+            .collect();
+        let (w, h) = img.dimensions();
+        Rgb::new(
+            data,
+            w as usize,
+            h as usize,
+            TransferCharacteristic::SRGB,
+            ColorPrimaries::BT709,
+        )
+        .expect("frame")
+    };
+    compute_frame_ssimulacra2(frame(reference), frame(produced)).expect("score")
+}
