@@ -10,6 +10,7 @@ use chrono::Utc;
 use pixpipe_core::lifecycle::Applied;
 use pixpipe_core::{JobStore, Service, lifecycle};
 use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
+use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Notifier, Pipeline};
 use tokio::sync::watch;
 use tracing::warn;
@@ -50,6 +51,7 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
             limits: args.limits(),
             callbacks: Some(args.callbacks(Some(&callback_secret))),
             watermark: args.watermark.as_ref().map(|w| w.image.clone()),
+            metrics: MetricsSink::from_env(),
         },
         routes,
         poll_wait: Duration::from_secs(1),
@@ -79,6 +81,7 @@ pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
             limits: args.limits(),
             callbacks: Some(args.callbacks(args.callback_secret.as_deref())),
             watermark: args.watermark.as_ref().map(|w| w.image.clone()),
+            metrics: MetricsSink::from_env(),
         },
         routes: Router::new(),
         poll_wait: Duration::from_secs(20),

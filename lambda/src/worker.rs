@@ -51,8 +51,6 @@ pub struct WorkerDeps {
     pub max_attempts: u32,
     /// Messages of a batch handled at once (image work runs on the blocking pool).
     pub concurrency: usize,
-    /// Where each finished job's EMF metrics line goes (stdout on Lambda).
-    pub metrics: MetricsSink,
 }
 
 impl WorkerDeps {
@@ -65,11 +63,11 @@ impl WorkerDeps {
                 limits,
                 callbacks: None,
                 watermark: None,
+                metrics: MetricsSink::Stdout,
             },
             source_bucket: cfg.source_bucket.clone(),
             max_attempts: cfg.max_attempts,
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            metrics: MetricsSink::Stdout,
         }
     }
 }
@@ -217,7 +215,6 @@ async fn run_plan(message: &SqsMessage, deps: &WorkerDeps, span: &tracing::Span)
             }
             Outcome::Succeeded(_) | Outcome::Failed { .. } => {}
         }
-        deps.metrics.record(id, &outcome);
         outcomes.push((id, outcome));
     }
     Handled::Jobs(outcomes)

@@ -89,11 +89,11 @@ fn deps(env: &Env) -> (WorkerDeps, Arc<FlakyBlobs>) {
             limits: Limits::default(),
             callbacks: None,
             watermark: None,
+            metrics: MetricsSink::Off,
         },
         source_bucket: env.cfg.source_bucket.clone(),
         max_attempts: env.cfg.max_attempts,
         concurrency: 2,
-        metrics: MetricsSink::Off,
     };
     (deps, flaky)
 }
@@ -209,11 +209,11 @@ async fn a_store_outage_fails_every_job_message_even_on_the_last_receive() {
             limits: Limits::default(),
             callbacks: None,
             watermark: None,
+            metrics: MetricsSink::Off,
         },
         source_bucket: "pixpipe-source".to_owned(),
         max_attempts: 5,
         concurrency: 4,
-        metrics: MetricsSink::Off,
     };
     let records = records("pixpipe-source", JobId::new(), JobId::new(), JobId::new());
     let all = [

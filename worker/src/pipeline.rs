@@ -12,6 +12,7 @@ use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::callback::Notifier;
+use crate::metrics::MetricsSink;
 
 /// Measurements of one run that finished its job, for per-job metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,6 +94,8 @@ pub struct Pipeline {
     /// The overlay of variants that ask for a watermark, decoded once at
     /// start-up; `None`: such variants fail with `watermark_unavailable`.
     pub watermark: Option<Arc<pixpipe_imaging::Watermark>>,
+    /// Where the metrics line of each job this pipeline finishes goes.
+    pub metrics: MetricsSink,
 }
 
 impl Pipeline {
@@ -100,6 +103,12 @@ impl Pipeline {
     /// a transient error fails the job instead of asking for a retry.
     #[tracing::instrument(skip(self), fields(job_id = %id))]
     pub async fn run(&self, id: JobId, receive_count: u32, last_attempt: bool) -> Outcome {
+        let outcome = self.attempt(id, receive_count, last_attempt).await;
+        self.metrics.record(id, &outcome);
+        outcome
+    }
+
+    async fn attempt(&self, id: JobId, receive_count: u32, last_attempt: bool) -> Outcome {
         let started = Instant::now();
         let mut stats = RunStats::default();
         match self.try_run(id, receive_count, &mut stats).await {

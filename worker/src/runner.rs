@@ -1,14 +1,13 @@
 //! The long-running consumer: N workers pulling deliveries from a
 //! [`WorkQueue`] and handing each to the [`Pipeline`].
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pixpipe_core::{Delivery, WorkQueue};
 use tokio::sync::watch;
 use tracing::{Instrument, error, info_span};
 
-use crate::metrics::MetricsSink;
 use crate::pipeline::{Outcome, Pipeline};
 
 /// How workers use the queue.
@@ -79,10 +78,6 @@ pub async fn handle(queue: &dyn WorkQueue, pipeline: &Pipeline, delivery: &Deliv
     let outcome = pipeline
         .run(delivery.job_id, delivery.receive_count, last)
         .await;
-    static METRICS: OnceLock<MetricsSink> = OnceLock::new();
-    METRICS
-        .get_or_init(MetricsSink::from_env)
-        .record(delivery.job_id, &outcome);
     let settled = if outcome.is_final() {
         queue.ack(delivery).await
     } else {

@@ -52,6 +52,7 @@ async fn upload_notification_worker_and_public_results() {
         limits: pixpipe_imaging::Limits::default(),
         callbacks: None,
         watermark: None,
+        metrics: pixpipe_worker::metrics::MetricsSink::Off,
     };
     let outcome = pixpipe_worker::handle(queue, &pipeline, &got[0]).await;
     assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
