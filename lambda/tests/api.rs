@@ -254,7 +254,7 @@ async fn end_to_end_through_both_functions() {
     let event = sqs_event_with(&env, &id).await;
     let mut deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
     let lines = Arc::new(Mutex::new(Vec::new()));
-    deps.metrics = MetricsSink::Memory(lines.clone());
+    deps.pipeline.metrics = MetricsSink::Memory(lines.clone());
     let response = handle_batch(event, &deps).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     // One EMF line for the processed job.
@@ -293,4 +293,20 @@ async fn end_to_end_through_both_functions() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["thumb", "medium", "large"]);
+    // Each result is in the results bucket with its type and caching headers.
+    for result in job["results"].as_array().expect("results") {
+        let url = result["url"].as_str().expect("url");
+        let res = reqwest::get(url).await.expect("result GET");
+        assert_eq!(res.status(), 200, "{url}");
+        assert_eq!(
+            res.headers()["content-type"],
+            result["content_type"].as_str().expect("content_type")
+        );
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let body = res.bytes().await.expect("result body");
+        assert_eq!(Some(body.len() as u64), result["bytes"].as_u64());
+    }
 }
