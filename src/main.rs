@@ -68,6 +68,12 @@ enum WebCommand {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Serve(_) | Command::Process { .. } | Command::Bench(_)
+    ) {
+        pixpipe_worker::memory::reuse_freed_memory();
+    }
     match cli.command {
         Command::Serve(args) => {
             pixpipe::telemetry::init();

@@ -5,8 +5,10 @@
 //! - [`runner`]: N workers over a `WorkQueue` with retries and backoff.
 //! - [`callback`]: [`Notifier`], the signed POST of a finished job to its `callback_url`.
 //! - [`metrics`]: one CloudWatch Embedded Metric Format line per finished job.
+//! - [`memory`]: the allocator settings that let one job reuse the last one's buffers.
 
 pub mod callback;
+pub mod memory;
 pub mod metrics;
 pub mod pipeline;
 pub mod runner;

@@ -15,8 +15,15 @@ use pixpipe_lambda::{WorkerDeps, WorkerEnv, handle_batch, telemetry};
 use pixpipe_worker::Notifier;
 use tracing::{error, warn};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before the runtime's threads exist (see the function's docs).
+    pixpipe_worker::memory::reuse_freed_memory();
+    tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     telemetry::init();
     let result = run().await;
     if let Err(e) = &result {
