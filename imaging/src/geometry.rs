@@ -31,7 +31,7 @@ pub(crate) struct Rect {
 }
 
 impl Rect {
-    fn full(w: u32, h: u32) -> Rect {
+    pub(crate) fn full(w: u32, h: u32) -> Rect {
         Rect {
             left: 0.0,
             top: 0.0,

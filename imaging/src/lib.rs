@@ -16,20 +16,25 @@
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
 //! - `copyright`: reads the source's EXIF Copyright/Artist, writes a minimal EXIF block.
 //! - `render`: one variant, from plan to encoded bytes.
+//! - `cascade`: larger variants' rasters kept as sources of smaller ones.
 //!
 //! # Pipeline of [`process_with`] ([`process`] is the same without a watermark)
 //! 1. [`probe`]: size, format and pixel limits are checked before any decoding.
 //! 2. Decode once; note the EXIF orientation; premultiply alpha once.
-//! 3. For each variant, in order:
+//! 3. For each variant, largest first (outputs keep the order asked for):
 //!    1. plan the fit on the upright (oriented) dimensions;
-//!    2. map the planned crop back to the stored image and resample that
+//!    2. when a larger variant's whole-image raster reduces at least 2x to
+//!       this one, resample the planned crop from it (see `cascade`);
+//!    3. else map the planned crop back to the stored image and resample that
 //!       region straight to the target size (one Lanczos3 pass; reductions
-//!       over 3x are box-filtered to twice the target first, as libvips does);
-//!    3. orient the small result upright (cheaper than rotating the source);
+//!       over 3x are box-filtered to twice the target first, as libvips
+//!       does), then orient the small result upright (cheaper than rotating
+//!       the source);
 //!    4. pad for `contain` with the background; draw the watermark;
 //!       flatten onto the background (JPEG) or un-premultiply;
 //!    5. encode, writing no metadata but, on request, Copyright and Artist.
 
+mod cascade;
 mod colour;
 mod copyright;
 mod decode;
@@ -53,9 +58,10 @@ pub use probe::{Probe, probe};
 pub use sniff::{SourceFormat, sniff};
 pub use watermark::{MAX_WATERMARK_BYTES, MAX_WATERMARK_SIDE, Watermark};
 
+use crate::cascade::Cascade;
 use crate::copyright::Rights;
 use crate::gravity::Thumbnail;
-use crate::render::{Source, render};
+use crate::render::{Source, render, resampled_pixels};
 use crate::resize::Resampler;
 
 /// One encoded result.
@@ -113,8 +119,16 @@ pub fn process_with(
         watermark,
         limits,
     };
-    variants
-        .iter()
-        .map(|variant| render(&shared, variant, &mut resampler))
-        .collect()
+    // Largest first; a stable sort keeps equal sizes in the order asked for.
+    let mut order: Vec<usize> = (0..variants.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(resampled_pixels(&shared, &variants[i])));
+    let mut cascade = Cascade::default();
+    let mut outputs: Vec<Option<Output>> = vec![None; variants.len()];
+    for (n, &i) in order.iter().enumerate() {
+        // The last variant has no smaller one to feed.
+        let keep = n + 1 < order.len();
+        let output = render(&shared, &variants[i], &mut resampler, &mut cascade, keep)?;
+        outputs[i] = Some(output);
+    }
+    Ok(outputs.into_iter().flatten().collect())
 }

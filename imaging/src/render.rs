@@ -1,9 +1,11 @@
 //! Making one variant from the decoded, premultiplied source: plan the fit,
-//! place the crop by gravity, resample, orient, pad onto the background,
-//! draw the watermark, flatten or un-premultiply, encode.
+//! place the crop by gravity, resample (from the source, or from a larger
+//! variant's raster: see `cascade`), orient, pad onto the background, draw
+//! the watermark, flatten or un-premultiply, encode.
 
 use image::metadata::Orientation;
 
+use crate::cascade::Cascade;
 use crate::error::ImagingError;
 use crate::geometry::{plan, transposes};
 use crate::gravity::{Thumbnail, place};
@@ -26,19 +28,43 @@ pub(crate) struct Source<'a> {
     pub limits: &'a Limits,
 }
 
-/// Makes one variant.
+/// The upright size of the source.
+fn upright_size(src: &Source<'_>) -> (u32, u32) {
+    let (sw, sh) = (src.pixels.width(), src.pixels.height());
+    if transposes(src.orientation) {
+        (sh, sw)
+    } else {
+        (sw, sh)
+    }
+}
+
+/// How many pixels `variant` resamples to: the order of making variants,
+/// largest first, so that smaller ones can start from larger ones.
+pub(crate) fn resampled_pixels(src: &Source<'_>, variant: &Variant) -> u64 {
+    let (ow, oh) = upright_size(src);
+    let (w, h) = plan(
+        ow,
+        oh,
+        variant.width,
+        variant.height,
+        variant.fit,
+        variant.without_enlargement,
+    )
+    .size;
+    u64::from(w) * u64::from(h)
+}
+
+/// Makes one variant. A larger raster kept in `cascade` may be its source;
+/// with `keep`, its own whole-image raster is kept for smaller variants.
 pub(crate) fn render(
     src: &Source<'_>,
     variant: &Variant,
     resampler: &mut Resampler,
+    cascade: &mut Cascade,
+    keep: bool,
 ) -> Result<Output, ImagingError> {
-    let (sw, sh) = (src.pixels.width(), src.pixels.height());
     let orientation = src.orientation;
-    let (ow, oh) = if transposes(orientation) {
-        (sh, sw)
-    } else {
-        (sw, sh)
-    };
+    let (ow, oh) = upright_size(src);
     let mut p = plan(
         ow,
         oh,
@@ -55,15 +81,24 @@ pub(crate) fn render(
         p.crop = place(p.crop, (ow, oh), variant.gravity, src.thumbnail, exact);
     }
 
-    let crop = p.crop.to_stored(ow, oh, orientation);
-    let stored_size = if transposes(orientation) {
-        (p.size.1, p.size.0)
-    } else {
-        p.size
+    let level = cascade.source_for((ow, oh), p.crop, p.size);
+    let mut upright = match level {
+        Some((level, crop)) => resampler.resize(level, crop, p.size)?,
+        None => {
+            let crop = p.crop.to_stored(ow, oh, orientation);
+            let stored_size = if transposes(orientation) {
+                (p.size.1, p.size.0)
+            } else {
+                p.size
+            };
+            resampler
+                .resize(src.pixels, crop, stored_size)?
+                .orient(orientation)
+        }
     };
-    let mut upright = resampler
-        .resize(src.pixels, crop, stored_size)?
-        .orient(orientation);
+    if keep && Cascade::keeps(p.crop, (ow, oh), p.size) {
+        cascade.keep(upright.clone());
+    }
 
     let jpeg = variant.format == Format::Jpeg;
     let has_alpha = upright.layout() == Layout::Rgba;
