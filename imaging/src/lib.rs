@@ -24,7 +24,8 @@
 //! 3. For each variant, largest first (outputs keep the order asked for):
 //!    1. plan the fit on the upright (oriented) dimensions;
 //!    2. when a larger variant's whole-image raster reduces at least 2x to
-//!       this one, resample the planned crop from it (see `cascade`);
+//!       this one, resample the planned crop from it with Catmull-Rom (see
+//!       `cascade`);
 //!    3. else map the planned crop back to the stored image and resample that
 //!       region straight to the target size (one Lanczos3 pass; reductions
 //!       over 3x are box-filtered to twice the target first, as libvips

@@ -83,7 +83,9 @@ pub(crate) fn render(
 
     let level = cascade.source_for((ow, oh), p.crop, p.size);
     let mut upright = match level {
-        Some((level, crop)) => resampler.resize(level, crop, p.size)?,
+        Some((level, crop)) => {
+            resampler.resize_filtered(level, crop, p.size, crate::cascade::FILTER)?
+        }
         None => {
             let crop = p.crop.to_stored(ow, oh, orientation);
             let stored_size = if transposes(orientation) {

@@ -59,6 +59,18 @@ impl Resampler {
         crop: Rect,
         size: (u32, u32),
     ) -> Result<Pixels, ImagingError> {
+        self.resize_filtered(src, crop, size, FilterType::Lanczos3)
+    }
+
+    /// [`Resampler::resize`] with `filter` in place of Lanczos3 (after any
+    /// box pre-shrink).
+    pub(crate) fn resize_filtered(
+        &mut self,
+        src: &Pixels,
+        crop: Rect,
+        size: (u32, u32),
+        filter: FilterType,
+    ) -> Result<Pixels, ImagingError> {
         let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
         let left = crop.left.clamp(0.0, sw - 1.0);
         let top = crop.top.clamp(0.0, sh - 1.0);
@@ -84,10 +96,10 @@ impl Resampler {
                     width: f64::from(mw),
                     height: f64::from(mh),
                 };
-                self.pass(&mid, &mut dst, whole, FilterType::Lanczos3)?;
+                self.pass(&mid, &mut dst, whole, filter)?;
                 self.scratch = mid.into_vec();
             }
-            _ => self.pass(src, &mut dst, crop, FilterType::Lanczos3)?,
+            _ => self.pass(src, &mut dst, crop, filter)?,
         }
         Ok(dst)
     }
