@@ -2,7 +2,11 @@
 //! interleaved baseline scan, or progressive scans on request), WebP with
 //! libwebp (lossy or lossless), PNG with the `image` crate. No metadata is
 //! written except, on request, a minimal EXIF block carrying the source's
-//! Copyright and Artist (see `copyright`).
+//! Copyright and Artist (see `copyright`). [`encode_all`] encodes one
+//! image's variants side by side on a few threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -15,6 +19,55 @@ use crate::pixels::{Layout, Pixels};
 
 /// Largest side libwebp accepts.
 const WEBP_MAX_SIDE: u32 = 16383;
+
+/// One raster to encode as its variant asks.
+pub(crate) struct Job<'a> {
+    pub pixels: &'a Pixels,
+    pub variant: &'a Variant,
+    /// The EXIF block to embed, if any.
+    pub exif: Option<&'a [u8]>,
+}
+
+/// Encodes every job, largest first, on up to `threads` threads (the calling
+/// thread included; fewer if the system will not start more). The bytes come
+/// back in the order of `jobs`; the first failure in that order is returned.
+pub(crate) fn encode_all(jobs: &[Job<'_>], threads: usize) -> Result<Vec<Vec<u8>>, ImagingError> {
+    let run = |job: &Job<'_>| encode(job.pixels, job.variant, job.exif);
+    let threads = threads.clamp(1, jobs.len().max(1));
+    if threads == 1 {
+        return jobs.iter().map(run).collect();
+    }
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].pixels.data().len()));
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Vec<u8>, ImagingError>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let bytes = run(&jobs[i]);
+            *results[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(bytes);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            if std::thread::Builder::new()
+                .spawn_scoped(scope, work)
+                .is_err()
+            {
+                break;
+            }
+        }
+        work();
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(|| Err(ImagingError::Encode("an encoding job did not run".into())))
+        })
+        .collect()
+}
 
 /// Encodes `pixels` (straight alpha; for JPEG any alpha is ignored) as
 /// `variant` asks, embedding `exif` (a TIFF block) when given.
@@ -212,6 +265,24 @@ mod tests {
                     "{w}x{h} progressive={progressive}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_first_failure_in_job_order_is_reported_from_any_thread() {
+        let small = Pixels::filled(8, 8, Layout::Rgb, [1, 2, 3, 0]);
+        let wide = Pixels::filled(16384, 1, Layout::Rgb, [0; 4]);
+        let (jpeg, webp) = (opts(Format::Jpeg), opts(Format::Webp));
+        let job = |pixels, variant| Job {
+            pixels,
+            variant,
+            exif: None,
+        };
+        for threads in [1, 2, 4] {
+            let ok = encode_all(&[job(&small, &jpeg), job(&small, &webp)], threads);
+            assert_eq!(ok.expect("encodes").len(), 2);
+            let bad = encode_all(&[job(&small, &jpeg), job(&wide, &webp)], threads);
+            assert!(matches!(bad, Err(ImagingError::Encode(m)) if m.contains("16383")));
         }
     }
 

@@ -33,7 +33,9 @@
 //!       the source);
 //!    4. pad for `contain` with the background; draw the watermark;
 //!       flatten onto the background (JPEG) or un-premultiply;
-//!    5. encode, writing no metadata but, on request, Copyright and Artist.
+//! 4. Encode the finished rasters, on up to `Limits::max_threads` threads
+//!    (largest first), writing no metadata but, on request, Copyright and
+//!    Artist. The source is freed before encoding starts.
 
 mod cascade;
 mod colour;
@@ -62,6 +64,7 @@ pub use watermark::{MAX_WATERMARK_BYTES, MAX_WATERMARK_SIDE, Watermark};
 use crate::cascade::Cascade;
 use crate::copyright::Rights;
 use crate::gravity::Thumbnail;
+use crate::pixels::Pixels;
 use crate::render::{Source, render, resampled_pixels};
 use crate::resize::Resampler;
 
@@ -116,7 +119,6 @@ pub fn process_with(
         pixels: &source,
         orientation,
         thumbnail: thumbnail.as_ref(),
-        exif: exif.as_deref(),
         watermark,
         limits,
     };
@@ -124,12 +126,40 @@ pub fn process_with(
     let mut order: Vec<usize> = (0..variants.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(resampled_pixels(&shared, &variants[i])));
     let mut cascade = Cascade::default();
-    let mut outputs: Vec<Option<Output>> = vec![None; variants.len()];
+    let mut finished: Vec<Option<Pixels>> = vec![None; variants.len()];
     for (n, &i) in order.iter().enumerate() {
         // The last variant has no smaller one to feed.
         let keep = n + 1 < order.len();
-        let output = render(&shared, &variants[i], &mut resampler, &mut cascade, keep)?;
-        outputs[i] = Some(output);
+        finished[i] = Some(render(
+            &shared,
+            &variants[i],
+            &mut resampler,
+            &mut cascade,
+            keep,
+        )?);
     }
-    Ok(outputs.into_iter().flatten().collect())
+    // The source and the kept rasters are no longer needed while encoding.
+    drop(shared);
+    drop((cascade, thumbnail, source));
+    let jobs: Vec<encode::Job<'_>> = finished
+        .iter()
+        .flatten()
+        .zip(variants)
+        .map(|(pixels, variant)| encode::Job {
+            pixels,
+            variant,
+            exif: exif.as_deref().filter(|_| variant.keep_copyright),
+        })
+        .collect();
+    let encoded = encode::encode_all(&jobs, limits.max_threads)?;
+    Ok(jobs
+        .iter()
+        .zip(encoded)
+        .map(|(job, bytes)| Output {
+            format: job.variant.format,
+            width: job.pixels.width(),
+            height: job.pixels.height(),
+            bytes,
+        })
+        .collect())
 }

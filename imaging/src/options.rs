@@ -290,6 +290,10 @@ pub struct Limits {
     pub max_dimension: u32,
     /// Upper bound on what the decoder may allocate, in bytes.
     pub max_alloc: u64,
+    /// Most threads that encode one image's variants, the calling thread
+    /// included (1: all on the calling thread). The default is the number of
+    /// CPUs, at most 4.
+    pub max_threads: usize,
 }
 
 impl Default for Limits {
@@ -299,6 +303,7 @@ impl Default for Limits {
             max_pixels: 50_000_000,
             max_dimension: 65_535,
             max_alloc: 512 * 1024 * 1024,
+            max_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Making one variant from the decoded, premultiplied source: plan the fit,
 //! place the crop by gravity, resample (from the source, or from a larger
 //! variant's raster: see `cascade`), orient, pad onto the background, draw
-//! the watermark, flatten or un-premultiply, encode.
+//! the watermark, flatten or un-premultiply; the raster is then encoded.
 
 use image::metadata::Orientation;
 
@@ -13,7 +13,6 @@ use crate::options::{Colour, Fit, Format, Limits, Variant};
 use crate::pixels::{Layout, Pixels};
 use crate::resize::Resampler;
 use crate::watermark::{Watermark, apply};
-use crate::{Output, encode};
 
 /// What every variant of one image shares.
 pub(crate) struct Source<'a> {
@@ -22,8 +21,6 @@ pub(crate) struct Source<'a> {
     pub orientation: Orientation,
     /// The smart-crop analysis copy, when some variant needs it.
     pub thumbnail: Option<&'a Thumbnail>,
-    /// The EXIF block for variants that keep the copyright, if the source has one.
-    pub exif: Option<&'a [u8]>,
     pub watermark: Option<&'a Watermark>,
     pub limits: &'a Limits,
 }
@@ -54,15 +51,16 @@ pub(crate) fn resampled_pixels(src: &Source<'_>, variant: &Variant) -> u64 {
     u64::from(w) * u64::from(h)
 }
 
-/// Makes one variant. A larger raster kept in `cascade` may be its source;
-/// with `keep`, its own whole-image raster is kept for smaller variants.
+/// Makes one variant's finished raster, ready to encode. A larger raster
+/// kept in `cascade` may be its source; with `keep`, its own whole-image
+/// raster is kept for smaller variants.
 pub(crate) fn render(
     src: &Source<'_>,
     variant: &Variant,
     resampler: &mut Resampler,
     cascade: &mut Cascade,
     keep: bool,
-) -> Result<Output, ImagingError> {
+) -> Result<Pixels, ImagingError> {
     let orientation = src.orientation;
     let (ow, oh) = upright_size(src);
     let mut p = plan(
@@ -133,18 +131,7 @@ pub(crate) fn render(
         finished.unpremultiply(resampler.mul_div())?;
     }
 
-    let exif = if variant.keep_copyright {
-        src.exif
-    } else {
-        None
-    };
-    let bytes = encode::encode(&finished, variant, exif)?;
-    Ok(Output {
-        format: variant.format,
-        width: finished.width(),
-        height: finished.height(),
-        bytes,
-    })
+    Ok(finished)
 }
 
 /// Outputs obey the same size limits as inputs (an `outside` fit of a thin

@@ -175,3 +175,34 @@ fn keep_copyright_without_any_in_the_source_adds_nothing() {
     let out = process(&source, &[v], &Limits::default()).expect("process");
     assert!(!has(&out[0].bytes, b"Exif"));
 }
+
+#[test]
+fn variants_encoded_on_several_threads_are_the_same_bytes_in_the_same_order() {
+    let bytes = encode(&DynamicImage::ImageRgb8(photo(640, 480)), ImageFormat::Png);
+    let asked = [
+        variant(100, 100, Fit::Cover, Format::Jpeg, true),
+        variant(320, 320, Fit::Inside, Format::Webp, true),
+        variant(200, 0, Fit::Inside, Format::Png, true),
+        variant(640, 640, Fit::Inside, Format::Jpeg, true),
+    ];
+    let on = |threads| {
+        let limits = Limits {
+            max_threads: threads,
+            ..Limits::default()
+        };
+        process(&bytes, &asked, &limits).expect("process")
+    };
+    let one = on(1);
+    assert_eq!(
+        one.iter().map(|o| (o.format, o.width)).collect::<Vec<_>>(),
+        [
+            (Format::Jpeg, 100),
+            (Format::Webp, 320),
+            (Format::Png, 200),
+            (Format::Jpeg, 640)
+        ]
+    );
+    for threads in [2, 3, 8] {
+        assert_eq!(on(threads), one, "{threads} threads");
+    }
+}
