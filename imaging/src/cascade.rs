@@ -56,13 +56,7 @@ impl Cascade {
             .map(|level| {
                 let sx = f64::from(level.width()) / f64::from(ow);
                 let sy = f64::from(level.height()) / f64::from(oh);
-                let scaled = Rect {
-                    left: crop.left * sx,
-                    top: crop.top * sy,
-                    width: crop.width * sx,
-                    height: crop.height * sy,
-                };
-                (level, scaled)
+                (level, crop.scaled(sx, sy))
             })
             .find(|(_, c)| {
                 c.width >= MIN_REDUCTION * f64::from(w) && c.height >= MIN_REDUCTION * f64::from(h)

@@ -25,7 +25,8 @@ use crate::pixels::{Layout, Pixels};
 use crate::probe::Probe;
 use crate::sniff::SourceFormat;
 
-/// A decoded source, still as stored: `orientation` turns it upright.
+/// A decoded source, still as stored (a JPEG perhaps at a reduced scale):
+/// `orientation` turns it upright.
 pub(crate) struct Decoded {
     pub pixels: Pixels,
     pub orientation: Orientation,
@@ -35,10 +36,12 @@ pub(crate) struct Decoded {
 ///
 /// A panic inside a third-party decoder is caught and reported as `Corrupt`,
 /// so that malformed input can never take the caller down.
+/// A JPEG may be decoded at 1/`jpeg_shrink(orientation)` of its size.
 pub(crate) fn decode(
     bytes: &[u8],
     probe: &Probe,
     limits: &Limits,
+    jpeg_shrink: &dyn Fn(Orientation) -> u32,
 ) -> Result<Decoded, ImagingError> {
     let mut image_limits = image::Limits::default();
     image_limits.max_image_width = Some(limits.max_dimension);
@@ -49,7 +52,7 @@ pub(crate) fn decode(
     let run = || {
         let input = Cursor::new(bytes);
         match probe.format {
-            SourceFormat::Jpeg => crate::jpeg::decode(bytes, limits),
+            SourceFormat::Jpeg => crate::jpeg::decode(bytes, limits, jpeg_shrink),
             SourceFormat::Png => read(
                 PngDecoder::with_limits(input, image_limits.clone()),
                 image_limits,
@@ -162,7 +165,7 @@ mod tests {
     fn decode_all(bytes: &[u8]) -> Result<Decoded, ImagingError> {
         let limits = Limits::default();
         let p = probe(bytes, &limits)?;
-        decode(bytes, &p, &limits)
+        decode(bytes, &p, &limits, &|_| 1)
     }
 
     #[test]
@@ -189,7 +192,7 @@ mod tests {
         };
         let p = probe(&bytes, &limits).expect("probe");
         assert!(matches!(
-            decode(&bytes, &p, &limits),
+            decode(&bytes, &p, &limits, &|_| 1),
             Err(ImagingError::LimitExceeded(_))
         ));
     }

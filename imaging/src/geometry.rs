@@ -31,6 +31,16 @@ pub(crate) struct Rect {
 }
 
 impl Rect {
+    /// This region in an image scaled by `sx` and `sy`.
+    pub(crate) fn scaled(self, sx: f64, sy: f64) -> Rect {
+        Rect {
+            left: self.left * sx,
+            top: self.top * sy,
+            width: self.width * sx,
+            height: self.height * sy,
+        }
+    }
+
     pub(crate) fn full(w: u32, h: u32) -> Rect {
         Rect {
             left: 0.0,

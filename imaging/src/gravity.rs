@@ -34,9 +34,10 @@ pub(crate) struct Thumbnail {
 }
 
 impl Thumbnail {
-    /// Samples `source` (as stored, colours premultiplied if it has alpha)
-    /// into a copy of at most [`MAP_SIDE`] a side, then orients it upright.
-    pub(crate) fn new(source: &Pixels, orientation: Orientation) -> Thumbnail {
+    /// Samples `source` (as stored, colours premultiplied if it has alpha;
+    /// perhaps decoded smaller than the image's stored size `full`) into a
+    /// copy of at most [`MAP_SIDE`] a side, then orients it upright.
+    pub(crate) fn new(source: &Pixels, orientation: Orientation, full: (u32, u32)) -> Thumbnail {
         let (sw, sh) = (source.width().max(1), source.height().max(1));
         let long = sw.max(sh);
         let (tw, th) = if long <= MAP_SIDE {
@@ -69,9 +70,9 @@ impl Thumbnail {
             .unwrap_or_else(|_| Pixels::filled(1, 1, Layout::Rgb, [0; 4]))
             .orient(orientation);
         let (ow, oh) = if crate::geometry::transposes(orientation) {
-            (sh, sw)
+            (full.1, full.0)
         } else {
-            (sw, sh)
+            full
         };
         let scale = (
             f64::from(ow) / f64::from(rgb.width()),
@@ -287,7 +288,7 @@ mod tests {
             })
             .collect();
         let src = Pixels::from_vec(400, 100, Layout::Rgb, data).expect("valid");
-        let t = Thumbnail::new(&src, Orientation::NoTransforms);
+        let t = Thumbnail::new(&src, Orientation::NoTransforms, (src.width(), src.height()));
         let p = place(
             rect(100.0, 100.0),
             (400, 100),
@@ -298,7 +299,11 @@ mod tests {
         assert!(p.left >= 290.0, "{p:?}");
 
         let flat = Pixels::filled(400, 100, Layout::Rgb, [9, 9, 9, 0]);
-        let t = Thumbnail::new(&flat, Orientation::NoTransforms);
+        let t = Thumbnail::new(
+            &flat,
+            Orientation::NoTransforms,
+            (flat.width(), flat.height()),
+        );
         let p = place(
             rect(100.0, 100.0),
             (400, 100),

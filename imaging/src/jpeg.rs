@@ -32,7 +32,13 @@ enum Raw {
     Ycck,
 }
 
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, ImagingError> {
+/// Decodes `bytes`; at 1/`shrink(orientation)` of the stored size when that
+/// is above 1 and the image is YCbCr, RGB or grey (see `shrink`).
+pub(crate) fn decode(
+    bytes: &[u8],
+    limits: &Limits,
+    shrink: &dyn Fn(Orientation) -> u32,
+) -> Result<Decoded, ImagingError> {
     let side = limits.max_dimension as usize;
     let options = DecoderOptions::default()
         .set_strict_mode(false)
@@ -70,6 +76,17 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, ImagingEr
         ColorSpace::YCCK => (ColorSpace::YCCK, Raw::Ycck),
         _ => (ColorSpace::RGB, Raw::Rgb),
     };
+    let scale = shrink(orientation);
+    if scale > 1
+        && matches!(raw, Raw::Rgb | Raw::Gray)
+        && let Some(scaled) = crate::shrink::decode(bytes, (width, height), scale, limits)
+    {
+        let pixels = finish_scaled(scaled, profile.as_ref(), input)?;
+        return Ok(Decoded {
+            pixels,
+            orientation,
+        });
+    }
     decoder.set_options(decoder.options().jpeg_set_out_colorspace(output));
     let size = decoder
         .output_buffer_size()
@@ -113,6 +130,33 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, ImagingEr
         pixels: Pixels::from_vec(width, height, Layout::Rgb, pixels)?,
         orientation,
     })
+}
+
+/// An image decoded at a reduced scale, finished like a full-size one:
+/// grey expanded to RGB, an embedded profile applied.
+fn finish_scaled(
+    scaled: crate::shrink::Scaled,
+    profile: Option<&Profile>,
+    input: ColorSpace,
+) -> Result<Pixels, ImagingError> {
+    let grey_input = matches!(input, ColorSpace::Luma | ColorSpace::LumaA);
+    let data = if scaled.grey {
+        match profile
+            .filter(|p| p.space() == Space::Gray)
+            .and_then(|p| colour::gray8(p, &scaled.data, false))
+        {
+            Some(rgb) => rgb,
+            None => scaled.data.iter().flat_map(|&v| [v, v, v]).collect(),
+        }
+    } else {
+        let mut rgb = scaled.data;
+        // A grey image's RGB profile does not describe it: ignored.
+        if let Some(p) = profile.filter(|_| !grey_input) {
+            colour::rgb8_in_place(p, &mut rgb, false);
+        }
+        rgb
+    };
+    Pixels::from_vec(scaled.width, scaled.height, Layout::Rgb, data)
 }
 
 /// Raw YCCK (Y, Cb, Cr, stored K) to ink amounts. The colour part decodes

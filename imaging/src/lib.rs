@@ -16,11 +16,13 @@
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
 //! - `copyright`: reads the source's EXIF Copyright/Artist, writes a minimal EXIF block.
 //! - `render`: one variant, from plan to encoded bytes.
+//! - `shrink`: JPEG shrink-on-load (DCT scaling) when every variant allows it.
 //! - `cascade`: larger variants' rasters kept as sources of smaller ones.
 //!
 //! # Pipeline of [`process_with`] ([`process`] is the same without a watermark)
 //! 1. [`probe`]: size, format and pixel limits are checked before any decoding.
-//! 2. Decode once; note the EXIF orientation; premultiply alpha once.
+//! 2. Decode once (a JPEG at 1/2, 1/4 or 1/8 scale when every variant
+//!    allows, see `shrink`); note the EXIF orientation; premultiply alpha once.
 //! 3. For each variant, largest first (outputs keep the order asked for):
 //!    1. plan the fit on the upright (oriented) dimensions;
 //!    2. when a larger variant's whole-image raster reduces at least 2x to
@@ -50,6 +52,7 @@ mod pixels;
 mod probe;
 mod render;
 mod resize;
+mod shrink;
 mod sniff;
 mod watermark;
 
@@ -98,7 +101,9 @@ pub fn process_with(
         return Err(ImagingError::WatermarkMissing);
     }
     let probe = probe(bytes, limits)?;
-    let decoded = decode::decode(bytes, &probe, limits)?;
+    let full = (probe.width, probe.height);
+    let jpeg_shrink = |orientation| shrink::allowed(full, orientation, variants);
+    let decoded = decode::decode(bytes, &probe, limits, &jpeg_shrink)?;
     let orientation = decoded.orientation;
     let mut source = decoded.pixels;
 
@@ -108,7 +113,7 @@ pub fn process_with(
     let smart = variants
         .iter()
         .any(|v| v.fit == Fit::Cover && v.gravity.anchor().is_none());
-    let thumbnail = smart.then(|| Thumbnail::new(&source, orientation));
+    let thumbnail = smart.then(|| Thumbnail::new(&source, orientation, full));
     let rights = if variants.iter().any(|v| v.keep_copyright) {
         Rights::read(bytes)
     } else {
@@ -117,6 +122,7 @@ pub fn process_with(
     let exif = (!rights.is_empty()).then(|| rights.tiff());
     let shared = Source {
         pixels: &source,
+        full,
         orientation,
         thumbnail: thumbnail.as_ref(),
         watermark,

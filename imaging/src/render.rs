@@ -16,8 +16,11 @@ use crate::watermark::{Watermark, apply};
 
 /// What every variant of one image shares.
 pub(crate) struct Source<'a> {
-    /// The decoded image as stored, premultiplied.
+    /// The decoded image as stored, premultiplied; perhaps smaller than
+    /// `full` (shrunk on load).
     pub pixels: &'a Pixels,
+    /// The stored size of the image, on which every variant is planned.
+    pub full: (u32, u32),
     pub orientation: Orientation,
     /// The smart-crop analysis copy, when some variant needs it.
     pub thumbnail: Option<&'a Thumbnail>,
@@ -27,7 +30,7 @@ pub(crate) struct Source<'a> {
 
 /// The upright size of the source.
 fn upright_size(src: &Source<'_>) -> (u32, u32) {
-    let (sw, sh) = (src.pixels.width(), src.pixels.height());
+    let (sw, sh) = src.full;
     if transposes(src.orientation) {
         (sh, sw)
     } else {
@@ -85,7 +88,13 @@ pub(crate) fn render(
             resampler.resize_filtered(level, crop, p.size, crate::cascade::FILTER)?
         }
         None => {
-            let crop = p.crop.to_stored(ow, oh, orientation);
+            // A source shrunk on load by s has ceil(side / s) pixels, each
+            // standing for s stored ones (the last one partly padding).
+            let shrink = f64::from(src.full.0.div_ceil(src.pixels.width().max(1)));
+            let crop = p
+                .crop
+                .to_stored(ow, oh, orientation)
+                .scaled(1.0 / shrink, 1.0 / shrink);
             let stored_size = if transposes(orientation) {
                 (p.size.1, p.size.0)
             } else {

@@ -1,0 +1,118 @@
+//! Shrink-on-load: when every variant is a large enough reduction, a JPEG
+//! in baseline coding is decoded straight at 1/2, 1/4 or 1/8 of its size
+//! (DCT scaling, with jpeg-decoder), which skips most of the inverse DCT, the colour conversion
+//! and the resizing work of the full-size pixels.
+//!
+//! The rule is libvips': shrink on load by `s` only if every variant still
+//! reduces the decoded region by at least 2 afterwards, so that the final
+//! Lanczos3 pass, not the block-wise DCT scaling, shapes the result.
+//! Variants are still planned on the full-size image (see `render`), so
+//! output sizes never depend on the shrink.
+
+use image::metadata::Orientation;
+
+use crate::geometry::{plan, transposes};
+use crate::options::{Limits, Variant};
+
+/// Reduction left to the resizer after shrinking on load, at least.
+const LEFT_TO_RESIZE: f64 = 2.0;
+
+/// The largest DCT shrink (1, 2, 4 or 8) that leaves every variant of the
+/// stored `full`-size image, turned upright by `orientation`, a reduction
+/// of at least [`LEFT_TO_RESIZE`].
+pub(crate) fn allowed(full: (u32, u32), orientation: Orientation, variants: &[Variant]) -> u32 {
+    let (ow, oh) = if transposes(orientation) {
+        (full.1, full.0)
+    } else {
+        full
+    };
+    let least = variants
+        .iter()
+        .map(|v| {
+            let p = plan(ow, oh, v.width, v.height, v.fit, v.without_enlargement);
+            let rx = p.crop.width / f64::from(p.size.0.max(1));
+            let ry = p.crop.height / f64::from(p.size.1.max(1));
+            rx.min(ry)
+        })
+        .fold(f64::INFINITY, f64::min);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&s| least >= LEFT_TO_RESIZE * f64::from(s))
+        .unwrap_or(1)
+}
+
+/// A JPEG decoded at 1/`shrink` of its stored size.
+pub(crate) struct Scaled {
+    pub width: u32,
+    pub height: u32,
+    /// RGB, or one grey channel.
+    pub data: Vec<u8>,
+    pub grey: bool,
+}
+
+/// Decodes `bytes`, a baseline JPEG of stored size `full`, at 1/`shrink`
+/// scale. `None` when it is not baseline or the decoder cannot (an
+/// unsupported pixel format, corrupt data): the caller then decodes at full size, which reports the
+/// error if there is one.
+pub(crate) fn decode(
+    bytes: &[u8],
+    full: (u32, u32),
+    shrink: u32,
+    limits: &Limits,
+) -> Option<Scaled> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+    decoder.read_info().ok()?;
+    let info = decoder.info()?;
+    // Progressive scans keep every coefficient until the end, and this
+    // decoder is slower at them than the full-size one: baseline only.
+    if (u32::from(info.width), u32::from(info.height)) != full
+        || info.coding_process != jpeg_decoder::CodingProcess::DctSequential
+    {
+        return None;
+    }
+    let want = |side: u32| u16::try_from(side.div_ceil(shrink)).ok();
+    let (width, height) = decoder.scale(want(full.0)?, want(full.1)?).ok()?;
+    let grey = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => false,
+        jpeg_decoder::PixelFormat::L8 => true,
+        _ => return None,
+    };
+    let data = decoder.decode().ok()?;
+    let (width, height) = (u32::from(width), u32::from(height));
+    let channels = if grey { 1 } else { 3 };
+    (data.len() == width as usize * height as usize * channels).then_some(Scaled {
+        width,
+        height,
+        data,
+        grey,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::{Fit, Format};
+
+    fn v(w: u32, h: u32, fit: Fit) -> Variant {
+        Variant::new(w, h, fit, Format::Jpeg)
+    }
+
+    #[test]
+    fn every_variant_keeps_a_2x_reduction() {
+        let none = Orientation::NoTransforms;
+        let full = (4032, 3024);
+        // 300x300 cover: 3024/300 = 10.1, so 1/4 (2.5x left), not 1/8.
+        assert_eq!(allowed(full, none, &[v(300, 300, Fit::Cover)]), 4);
+        assert_eq!(allowed(full, none, &[v(300, 300, Fit::Fill)]), 4);
+        assert_eq!(allowed(full, none, &[v(100, 100, Fit::Cover)]), 8);
+        // The 2048 variant of the standard job rules out any shrink.
+        let standard = [v(300, 300, Fit::Cover), v(2048, 2048, Fit::Inside)];
+        assert_eq!(allowed(full, none, &standard), 1);
+        // Orientation decides which side a non-square box constrains.
+        let tall = [v(1000, 500, Fit::Inside)];
+        assert_eq!(allowed((4000, 1000), none, &tall), 2);
+        assert_eq!(allowed((4000, 1000), Orientation::Rotate90, &tall), 4);
+        assert_eq!(allowed(full, none, &[]), 8);
+    }
+}
