@@ -20,6 +20,9 @@ use crate::pixels::{Layout, Pixels};
 /// Largest side libwebp accepts.
 const WEBP_MAX_SIDE: u32 = 16383;
 
+/// The bytes of one encoding job, or why it failed.
+type Encoded = Result<Vec<u8>, ImagingError>;
+
 /// One raster to encode as its variant asks.
 pub(crate) struct Job<'a> {
     pub pixels: &'a Pixels,
@@ -40,8 +43,7 @@ pub(crate) fn encode_all(jobs: &[Job<'_>], threads: usize) -> Result<Vec<Vec<u8>
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].pixels.data().len()));
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<Vec<u8>, ImagingError>>>> =
-        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Encoded>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     let work = || {
         while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let bytes = run(&jobs[i]);

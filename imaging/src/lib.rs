@@ -144,8 +144,8 @@ pub fn process_with(
             keep,
         )?);
     }
-    // The source and the kept rasters are no longer needed while encoding.
-    drop(shared);
+    // The source and the kept rasters are no longer needed while encoding
+    // (`shared`, which borrows them, is not used past this point).
     drop((cascade, thumbnail, source));
     let jobs: Vec<encode::Job<'_>> = finished
         .iter()
