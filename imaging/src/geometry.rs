@@ -19,7 +19,7 @@
 
 use image::metadata::Orientation;
 
-use crate::options::Fit;
+use crate::options::{Fit, Variant};
 
 /// A region of an image, in (possibly fractional) pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,6 +104,27 @@ pub(crate) struct Plan {
     pub canvas: (u32, u32),
     /// Position of the resized region on the canvas.
     pub offset: (u32, u32),
+}
+
+/// The size of a stored `(w, h)` image once `orientation` turns it upright.
+pub(crate) fn upright((w, h): (u32, u32), orientation: Orientation) -> (u32, u32) {
+    if transposes(orientation) {
+        (h, w)
+    } else {
+        (w, h)
+    }
+}
+
+/// [`plan`] for `variant` on an upright image of size `(w, h)`.
+pub(crate) fn plan_variant((w, h): (u32, u32), variant: &Variant) -> Plan {
+    plan(
+        w,
+        h,
+        variant.width,
+        variant.height,
+        variant.fit,
+        variant.without_enlargement,
+    )
 }
 
 /// `round(len * num / den)`, at least 1, saturating at `u32::MAX`.

@@ -69,11 +69,7 @@ impl Thumbnail {
         let rgb = Pixels::from_vec(tw, th, Layout::Rgb, out)
             .unwrap_or_else(|_| Pixels::filled(1, 1, Layout::Rgb, [0; 4]))
             .orient(orientation);
-        let (ow, oh) = if crate::geometry::transposes(orientation) {
-            (full.1, full.0)
-        } else {
-            full
-        };
+        let (ow, oh) = crate::geometry::upright(full, orientation);
         let scale = (
             f64::from(ow) / f64::from(rgb.width()),
             f64::from(oh) / f64::from(rgb.height()),

@@ -7,7 +7,7 @@ use image::metadata::Orientation;
 
 use crate::cascade::Cascade;
 use crate::error::ImagingError;
-use crate::geometry::{plan, transposes};
+use crate::geometry::{plan_variant, transposes, upright};
 use crate::gravity::{Thumbnail, place};
 use crate::options::{Colour, Fit, Format, Limits, Variant};
 use crate::pixels::{Layout, Pixels};
@@ -28,29 +28,10 @@ pub(crate) struct Source<'a> {
     pub limits: &'a Limits,
 }
 
-/// The upright size of the source.
-fn upright_size(src: &Source<'_>) -> (u32, u32) {
-    let (sw, sh) = src.full;
-    if transposes(src.orientation) {
-        (sh, sw)
-    } else {
-        (sw, sh)
-    }
-}
-
 /// How many pixels `variant` resamples to: the order of making variants,
 /// largest first, so that smaller ones can start from larger ones.
 pub(crate) fn resampled_pixels(src: &Source<'_>, variant: &Variant) -> u64 {
-    let (ow, oh) = upright_size(src);
-    let (w, h) = plan(
-        ow,
-        oh,
-        variant.width,
-        variant.height,
-        variant.fit,
-        variant.without_enlargement,
-    )
-    .size;
+    let (w, h) = plan_variant(upright(src.full, src.orientation), variant).size;
     u64::from(w) * u64::from(h)
 }
 
@@ -65,15 +46,8 @@ pub(crate) fn render(
     keep: bool,
 ) -> Result<Pixels, ImagingError> {
     let orientation = src.orientation;
-    let (ow, oh) = upright_size(src);
-    let mut p = plan(
-        ow,
-        oh,
-        variant.width,
-        variant.height,
-        variant.fit,
-        variant.without_enlargement,
-    );
+    let (ow, oh) = upright(src.full, orientation);
+    let mut p = plan_variant((ow, oh), variant);
     check_output_size(p.canvas, src.limits)?;
     check_output_size(p.size, src.limits)?;
     if variant.fit == Fit::Cover {

@@ -11,7 +11,7 @@
 
 use image::metadata::Orientation;
 
-use crate::geometry::{plan, transposes};
+use crate::geometry::{plan_variant, upright};
 use crate::options::{Limits, Variant};
 
 /// Reduction left to the resizer after shrinking on load, at least.
@@ -21,15 +21,11 @@ const LEFT_TO_RESIZE: f64 = 2.0;
 /// stored `full`-size image, turned upright by `orientation`, a reduction
 /// of at least [`LEFT_TO_RESIZE`].
 pub(crate) fn allowed(full: (u32, u32), orientation: Orientation, variants: &[Variant]) -> u32 {
-    let (ow, oh) = if transposes(orientation) {
-        (full.1, full.0)
-    } else {
-        full
-    };
+    let size = upright(full, orientation);
     let least = variants
         .iter()
         .map(|v| {
-            let p = plan(ow, oh, v.width, v.height, v.fit, v.without_enlargement);
+            let p = plan_variant(size, v);
             let rx = p.crop.width / f64::from(p.size.0.max(1));
             let ry = p.crop.height / f64::from(p.size.1.max(1));
             rx.min(ry)

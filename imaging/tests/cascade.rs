@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{decode, encode, variant, with_exif_orientation};
+use common::{encode, mean_difference, variant, with_exif_orientation};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use pixpipe_imaging::{Fit, Format, Limits, Output, process};
+use pixpipe_imaging::{Fit, Format, Limits, process};
 
 /// Detail at several scales, so that resampling differences show.
 fn detailed(w: u32, h: u32) -> RgbImage {
@@ -19,19 +19,6 @@ fn detailed(w: u32, h: u32) -> RgbImage {
             ((y * 255 / h) as u8).saturating_sub(checks),
         ])
     })
-}
-
-/// Mean absolute difference per channel between two outputs of equal size.
-fn mean_difference(a: &Output, b: &Output) -> f64 {
-    assert_eq!((a.width, a.height), (b.width, b.height));
-    let (a, b) = (decode(a), decode(b));
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    total as f64 / a.as_raw().len() as f64
 }
 
 #[test]

@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{decode, encode, variant, with_exif_orientation};
+use common::{encode, mean_difference, variant, with_exif_orientation};
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage};
-use pixpipe_imaging::{Fit, Format, Gravity, Limits, Output, Variant, process};
+use pixpipe_imaging::{Fit, Format, Gravity, Limits, Variant, process};
 
 fn photo(w: u32, h: u32) -> RgbImage {
     RgbImage::from_fn(w, h, |x, y| {
@@ -22,18 +22,6 @@ fn photo(w: u32, h: u32) -> RgbImage {
             },
         ])
     })
-}
-
-fn mean_difference(a: &Output, b: &Output) -> f64 {
-    assert_eq!((a.width, a.height), (b.width, b.height));
-    let (a, b) = (decode(a), decode(b));
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    total as f64 / a.as_raw().len() as f64
 }
 
 /// The same pixels as `jpeg` (orientation included), as a PNG.

@@ -223,3 +223,16 @@ impl Rng {
         (0..n).map(|_| self.next() as u8).collect()
     }
 }
+
+/// Mean absolute difference per channel between two outputs of equal size.
+pub fn mean_difference(a: &Output, b: &Output) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (a, b) = (decode(a), decode(b));
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
