@@ -81,9 +81,9 @@ pub(crate) fn decode(
         && matches!(raw, Raw::Rgb | Raw::Gray)
         && let Some(scaled) = crate::shrink::decode(bytes, (width, height), scale, limits)
     {
-        let pixels = finish_scaled(scaled, profile.as_ref(), input)?;
+        let rgb = finish(scaled.data, scaled.grey, profile.as_ref(), input);
         return Ok(Decoded {
-            pixels,
+            pixels: Pixels::from_vec(scaled.width, scaled.height, Layout::Rgb, rgb)?,
             orientation,
         });
     }
@@ -101,21 +101,8 @@ pub(crate) fn decode(
     decoder.decode_into(&mut data).map_err(fail)?;
 
     let pixels = match raw {
-        Raw::Rgb => {
-            // A grey image's RGB profile does not describe it: ignored.
-            let grey = matches!(input, ColorSpace::Luma | ColorSpace::LumaA);
-            if let Some(p) = profile.as_ref().filter(|_| !grey) {
-                colour::rgb8_in_place(p, &mut data, false);
-            }
-            data
-        }
-        Raw::Gray => match profile
-            .as_ref()
-            .and_then(|p| colour::gray8(p, &data, false))
-        {
-            Some(rgb) => rgb,
-            None => data.iter().flat_map(|&v| [v, v, v]).collect(),
-        },
+        Raw::Rgb => finish(data, false, profile.as_ref(), input),
+        Raw::Gray => finish(data, true, profile.as_ref(), input),
         Raw::Cmyk | Raw::Ycck => {
             let adobe = adobe_transform(bytes).is_some();
             if raw == Raw::Ycck {
@@ -132,31 +119,26 @@ pub(crate) fn decode(
     })
 }
 
-/// An image decoded at a reduced scale, finished like a full-size one:
-/// grey expanded to RGB, an embedded profile applied.
-fn finish_scaled(
-    scaled: crate::shrink::Scaled,
-    profile: Option<&Profile>,
-    input: ColorSpace,
-) -> Result<Pixels, ImagingError> {
-    let grey_input = matches!(input, ColorSpace::Luma | ColorSpace::LumaA);
-    let data = if scaled.grey {
-        match profile
+/// Decoded RGB, or one grey channel (`grey`), of an image whose JPEG colour
+/// space is `input`, made sRGB RGB: grey expanded (through a grey profile if
+/// it has one), RGB through its profile.
+fn finish(data: Vec<u8>, grey: bool, profile: Option<&Profile>, input: ColorSpace) -> Vec<u8> {
+    if grey {
+        return match profile
             .filter(|p| p.space() == Space::Gray)
-            .and_then(|p| colour::gray8(p, &scaled.data, false))
+            .and_then(|p| colour::gray8(p, &data, false))
         {
             Some(rgb) => rgb,
-            None => scaled.data.iter().flat_map(|&v| [v, v, v]).collect(),
-        }
-    } else {
-        let mut rgb = scaled.data;
-        // A grey image's RGB profile does not describe it: ignored.
-        if let Some(p) = profile.filter(|_| !grey_input) {
-            colour::rgb8_in_place(p, &mut rgb, false);
-        }
-        rgb
-    };
-    Pixels::from_vec(scaled.width, scaled.height, Layout::Rgb, data)
+            None => data.iter().flat_map(|&v| [v, v, v]).collect(),
+        };
+    }
+    let mut rgb = data;
+    // A grey image's RGB profile does not describe it: ignored.
+    let grey_input = matches!(input, ColorSpace::Luma | ColorSpace::LumaA);
+    if let Some(p) = profile.filter(|_| !grey_input) {
+        colour::rgb8_in_place(p, &mut rgb, false);
+    }
+    rgb
 }
 
 /// Raw YCCK (Y, Cb, Cr, stored K) to ink amounts. The colour part decodes
