@@ -290,7 +290,7 @@ fn versions() -> Value {
     const LOCK: &str = include_str!("../Cargo.lock");
     const CRATES: [&str; 8] = [
         "image",
-        "zune-jpeg",
+        "turbojpeg-sys",
         "png",
         "image-webp",
         "fast_image_resize",

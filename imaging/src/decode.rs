@@ -1,7 +1,7 @@
 //! Decoding, once per input, into an 8-bit sRGB RGB or RGBA raster plus the
 //! EXIF orientation (applied later, after resizing, by the pipeline).
 //!
-//! JPEG goes through [`crate::jpeg`] (zune-jpeg, CMYK/YCCK aware); PNG, GIF
+//! JPEG goes through [`crate::jpeg`] (libjpeg-turbo, CMYK/YCCK aware); PNG, GIF
 //! and WebP through the `image` crate's decoders under `image::Limits`.
 //! Embedded ICC profiles (JPEG APP2, PNG iCCP, WebP ICCP) are applied by
 //! [`crate::colour`]. Animated GIF and WebP give their first frame only;

@@ -1,55 +1,80 @@
-//! JPEG decoding with zune-jpeg, straight from the input slice (no copy of
-//! the file, one header parse), into 8-bit sRGB.
+//! JPEG decoding through libjpeg-turbo (the decoder browsers, libvips,
+//! sharp and Pillow use; see `turbo`), full size or DCT-scaled by 1/2, 1/4
+//! or 1/8 (see `shrink`), into 8-bit sRGB. One decoder for every layout
+//! libjpeg reads: baseline, progressive, arithmetic, lossless, any chroma
+//! subsampling, interleaved or not, restart markers, 8 or 12 bits.
 //!
-//! - YCbCr and RGB JPEGs, baseline or progressive, decode to RGB; an
-//!   embedded non-sRGB RGB profile is then applied in place.
-//! - Greyscale decodes to RGB directly, or to grey first when it carries a
-//!   non-sRGB grey profile, which then expands it to RGB.
-//! - CMYK and YCCK decode to their raw four channels. With an Adobe APP14
-//!   marker the stored values are inverted (255 = no ink), as Adobe writes
-//!   them; YCCK's colour part is turned back into (inverted) CMY first. The
-//!   inks then go through an embedded CMYK profile, or a naive conversion.
+//! - YCbCr and RGB decode to RGB (libjpeg honours the Adobe APP14
+//!   transform and RGB component ids); an embedded non-sRGB RGB profile is
+//!   then applied in place.
+//! - Greyscale decodes to one channel and is expanded to RGB, through its
+//!   grey profile if it has one.
+//! - CMYK and YCCK decode to four channels of ink (libjpeg turns YCCK into
+//!   CMYK). With an Adobe APP14 marker the stored values are inverted (255 =
+//!   no ink), as Adobe writes them. The inks then go through an embedded
+//!   CMYK profile, or a naive conversion.
+//! - More than 8 bits per sample are rounded to 8 after decoding.
+//!
+//! libjpeg reports damaged data as warnings while still producing a whole
+//! image. A warning that the data ran out ("Premature end of JPEG file") is
+//! retried once with an end-of-image marker appended: a file whose scan
+//! data is complete but whose EOI is missing decodes (as in libvips); one
+//! cut inside its scan data fails `truncated_image`. Warnings about the data
+//! itself fail `corrupt_image`; the harmless ones listed in [`BENIGN`] are
+//! ignored, as every mainstream decoder does.
 
 use image::metadata::Orientation;
-use zune_jpeg::JpegDecoder;
-use zune_jpeg::errors::DecodeErrors;
-use zune_jpeg::zune_core::bytestream::ZCursor;
-use zune_jpeg::zune_core::colorspace::ColorSpace;
-use zune_jpeg::zune_core::options::DecoderOptions;
+use turbojpeg_sys as tj;
 
 use crate::colour::{self, Profile, Space};
 use crate::decode::Decoded;
 use crate::error::ImagingError;
 use crate::options::Limits;
 use crate::pixels::{Layout, Pixels};
+use crate::turbo::{Decompressor, Header, Pixel, TurboError};
 
-/// How the raw decoder output is to be finished.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Raw {
-    Rgb,
-    Gray,
-    Cmyk,
-    Ycck,
-}
+/// Most progressive scans decoded: a guard against files made of thousands
+/// of tiny scans, each costing a pass over the whole coefficient buffer
+/// (libjpeg-turbo's own `-maxscans` advice uses 500).
+const MAX_SCANS: i64 = 500;
+
+/// libjpeg warnings that say nothing about the pixels: JFIF version and
+/// thumbnail quirks, an unknown Adobe transform code (libjpeg then uses the
+/// usual default), a sequential scan header that names progressive
+/// parameters, a broken ICC marker (the profile is then ignored), and
+/// padding bytes before a marker.
+const BENIGN: [&str; 6] = [
+    "unknown JFIF revision",
+    "thumbnail image size does not match",
+    "Unknown Adobe color transform",
+    "Invalid SOS parameters for sequential JPEG",
+    "bad ICC marker",
+    "extraneous bytes before marker",
+];
 
 /// Decodes `bytes`; at 1/`shrink(orientation)` of the stored size when that
-/// is above 1 and the image is YCbCr, RGB or grey (see `shrink`).
+/// is above 1 and the image is lossy with 8-bit samples.
 pub(crate) fn decode(
     bytes: &[u8],
     limits: &Limits,
     shrink: &dyn Fn(Orientation) -> u32,
 ) -> Result<Decoded, ImagingError> {
-    let side = limits.max_dimension as usize;
-    let options = DecoderOptions::default()
-        .set_strict_mode(false)
-        .set_max_width(side)
-        .set_max_height(side);
-    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
-    decoder.decode_headers().map_err(fail)?;
-    let (width, height) = decoder
-        .dimensions()
-        .ok_or_else(|| ImagingError::Corrupt("jpeg: no frame header".into()))?;
-    let (width, height) = (width as u32, height as u32);
+    let markers = crate::markers::jpeg(bytes);
+    let orientation = markers
+        .exif
+        .map(crate::exif::orientation)
+        .unwrap_or(Orientation::NoTransforms);
+    let mut decoder = Decompressor::new().map_err(fatal)?;
+    decoder
+        .set(tj::TJPARAM_TJPARAM_MAXPIXELS, limits.max_pixels as i64)
+        .and_then(|()| decoder.set(tj::TJPARAM_TJPARAM_SCANLIMIT, MAX_SCANS))
+        .and_then(|()| {
+            let megabytes = (limits.max_alloc / (1024 * 1024)).max(1);
+            decoder.set(tj::TJPARAM_TJPARAM_MAXMEMORY, megabytes as i64)
+        })
+        .map_err(fatal)?;
+    let header = decoder.header(bytes).map_err(fatal)?;
+    let (width, height) = (header.width, header.height);
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(ImagingError::TooManyPixels {
             width,
@@ -57,73 +82,120 @@ pub(crate) fn decode(
             limit: limits.max_pixels,
         });
     }
-    // Unreadable EXIF is not worth failing the image for.
-    let orientation = decoder
-        .exif()
-        .and_then(|exif| Orientation::from_exif_chunk(exif))
-        .unwrap_or(Orientation::NoTransforms);
     let profile = Profile::from_icc(decoder.icc_profile().as_deref());
-    let space = profile.as_ref().map(Profile::space);
-
-    let input = decoder
-        .input_colorspace()
-        .ok_or_else(|| ImagingError::Corrupt("jpeg: no colour space".into()))?;
-    let (output, raw) = match input {
-        ColorSpace::Luma | ColorSpace::LumaA if space == Some(Space::Gray) => {
-            (ColorSpace::Luma, Raw::Gray)
-        }
-        ColorSpace::CMYK => (ColorSpace::CMYK, Raw::Cmyk),
-        ColorSpace::YCCK => (ColorSpace::YCCK, Raw::Ycck),
-        _ => (ColorSpace::RGB, Raw::Rgb),
+    let pixel = match header.colorspace {
+        tj::TJCS_TJCS_GRAY => Pixel::Gray,
+        tj::TJCS_TJCS_CMYK | tj::TJCS_TJCS_YCCK => Pixel::Cmyk,
+        _ => Pixel::Rgb,
     };
-    let scale = shrink(orientation);
-    if scale > 1
-        && matches!(raw, Raw::Rgb | Raw::Gray)
-        && let Some(scaled) = crate::shrink::decode(bytes, (width, height), scale, limits)
-    {
-        let rgb = finish(scaled.data, scaled.grey, profile.as_ref(), input);
-        return Ok(Decoded {
-            pixels: Pixels::from_vec(scaled.width, scaled.height, Layout::Rgb, rgb)?,
-            orientation,
-        });
-    }
-    decoder.set_options(decoder.options().jpeg_set_out_colorspace(output));
-    let size = decoder
-        .output_buffer_size()
-        .ok_or_else(|| ImagingError::Corrupt("jpeg: no output size".into()))?;
-    if size as u64 > limits.max_alloc {
-        return Err(ImagingError::LimitExceeded(format!(
-            "decoding needs {size} bytes, over the limit of {}",
-            limits.max_alloc
-        )));
-    }
-    let mut data = vec![0u8; size];
-    decoder.decode_into(&mut data).map_err(fail)?;
-
-    let pixels = match raw {
-        Raw::Rgb => finish(data, false, profile.as_ref(), input),
-        Raw::Gray => finish(data, true, profile.as_ref(), input),
-        Raw::Cmyk | Raw::Ycck => {
-            let adobe = adobe_transform(bytes).is_some();
-            if raw == Raw::Ycck {
-                ycck_to_inks(&mut data);
-            } else if adobe {
-                data.iter_mut().for_each(|v| *v = 255 - *v);
+    let scale = if header.lossless || header.precision != 8 {
+        1
+    } else {
+        shrink(orientation)
+    };
+    decoder.set_scale(scale).map_err(fatal)?;
+    let size = (width.div_ceil(scale), height.div_ceil(scale));
+    let data = samples(&mut decoder, bytes, &header, size, pixel, limits)?;
+    let rgb = match pixel {
+        Pixel::Rgb => finish(data, false, profile.as_ref()),
+        Pixel::Gray => finish(data, true, profile.as_ref()),
+        Pixel::Cmyk => {
+            let mut inks = data;
+            if markers.adobe {
+                inks.iter_mut().for_each(|v| *v = 255 - *v);
             }
-            colour::cmyk_to_rgb(profile.as_ref(), data)?
+            colour::cmyk_to_rgb(profile.as_ref(), inks)?
         }
     };
     Ok(Decoded {
-        pixels: Pixels::from_vec(width, height, Layout::Rgb, pixels)?,
+        pixels: Pixels::from_vec(size.0, size.1, Layout::Rgb, rgb)?,
         orientation,
     })
 }
 
-/// Decoded RGB, or one grey channel (`grey`), of an image whose JPEG colour
-/// space is `input`, made sRGB RGB: grey expanded (through a grey profile if
-/// it has one), RGB through its profile.
-fn finish(data: Vec<u8>, grey: bool, profile: Option<&Profile>, input: ColorSpace) -> Vec<u8> {
+/// Decodes the samples of a `size` image as `pixel`, 8 bits each.
+fn samples(
+    decoder: &mut Decompressor,
+    bytes: &[u8],
+    header: &Header,
+    size: (u32, u32),
+    pixel: Pixel,
+    limits: &Limits,
+) -> Result<Vec<u8>, ImagingError> {
+    let count = size.0 as usize * size.1 as usize * pixel.channels();
+    let wide = header.precision > 8;
+    let need = count as u64 * if wide { 3 } else { 1 };
+    if need > limits.max_alloc {
+        return Err(ImagingError::LimitExceeded(format!(
+            "decoding needs {need} bytes, over the limit of {}",
+            limits.max_alloc
+        )));
+    }
+    if !wide {
+        let mut data = vec![0u8; count];
+        settle(bytes, |input| {
+            decoder.decode8(input, &mut data, size.0, pixel)
+        })?;
+        if header.precision < 8 {
+            rescale(&mut data, header.precision);
+        }
+        return Ok(data);
+    }
+    let mut wide_data = vec![0u16; count];
+    settle(bytes, |input| {
+        decoder.decode16(input, &mut wide_data, size.0, pixel, header.precision)
+    })?;
+    let max = (1u32 << header.precision) - 1;
+    Ok(wide_data
+        .iter()
+        .map(|&v| ((u32::from(v).min(max) * 255 + max / 2) / max) as u8)
+        .collect())
+}
+
+/// Runs `decode` on `bytes` and judges libjpeg's warnings (see the module
+/// documentation): Ok when the image is whole and right.
+fn settle(
+    bytes: &[u8],
+    mut decode: impl FnMut(&[u8]) -> Result<(), TurboError>,
+) -> Result<(), ImagingError> {
+    let err = match decode(bytes) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.warning && is_benign(&e.message) => return Ok(()),
+        Err(e) if !e.warning => return Err(fatal(e)),
+        Err(e) => e,
+    };
+    if !err.message.contains("Premature end of JPEG file") {
+        return Err(ImagingError::Corrupt(format!("jpeg: {}", err.message)));
+    }
+    // The data ran out. Complete scan data only lacks its EOI marker.
+    let mut ended = Vec::with_capacity(bytes.len() + 2);
+    ended.extend_from_slice(bytes);
+    ended.extend_from_slice(&[0xFF, 0xD9]);
+    match decode(&ended) {
+        Ok(()) => Ok(()),
+        Err(e) if e.warning && is_benign(&e.message) => Ok(()),
+        Err(e) if !e.warning => Err(fatal(e)),
+        Err(_) => Err(ImagingError::Truncated),
+    }
+}
+
+fn is_benign(message: &str) -> bool {
+    BENIGN.iter().any(|b| message.contains(b))
+}
+
+/// Samples of a lossless image of fewer than 8 bits, stretched to 0..=255.
+fn rescale(data: &mut [u8], precision: u32) {
+    let max = (1u32 << precision.max(1)) - 1;
+    for v in data {
+        *v = ((u32::from(*v).min(max) * 255 + max / 2) / max) as u8;
+    }
+}
+
+/// Decoded RGB, or one grey channel (`grey`), made sRGB RGB: grey expanded
+/// (through a grey profile if it has one), RGB through its RGB profile.
+fn finish(data: Vec<u8>, grey: bool, profile: Option<&Profile>) -> Vec<u8> {
     if grey {
+        // A grey image's RGB profile does not describe it: ignored.
         return match profile
             .filter(|p| p.space() == Space::Gray)
             .and_then(|p| colour::gray8(p, &data, false))
@@ -133,72 +205,35 @@ fn finish(data: Vec<u8>, grey: bool, profile: Option<&Profile>, input: ColorSpac
         };
     }
     let mut rgb = data;
-    // A grey image's RGB profile does not describe it: ignored.
-    let grey_input = matches!(input, ColorSpace::Luma | ColorSpace::LumaA);
-    if let Some(p) = profile.filter(|_| !grey_input) {
+    if let Some(p) = profile {
         colour::rgb8_in_place(p, &mut rgb, false);
     }
     rgb
 }
 
-/// Raw YCCK (Y, Cb, Cr, stored K) to ink amounts. The colour part decodes
-/// to the stored, inverted CMY, so its inks are the decoded RGB values; K is
-/// stored inverted.
-fn ycck_to_inks(data: &mut [u8]) {
-    for px in data.chunks_exact_mut(4) {
-        let y = i32::from(px[0]) << 16;
-        let cb = i32::from(px[1]) - 128;
-        let cr = i32::from(px[2]) - 128;
-        let round = 1 << 15;
-        // JFIF's YCbCr -> RGB in 16.16 fixed point.
-        let r = (y + 91_881 * cr + round) >> 16;
-        let g = (y - 22_554 * cb - 46_802 * cr + round) >> 16;
-        let b = (y + 116_130 * cb + round) >> 16;
-        px[0] = r.clamp(0, 255) as u8;
-        px[1] = g.clamp(0, 255) as u8;
-        px[2] = b.clamp(0, 255) as u8;
-        px[3] = 255 - px[3];
-    }
-}
-
-/// The colour transform byte of the Adobe APP14 segment, if the header (up
-/// to the first scan) has one.
-fn adobe_transform(b: &[u8]) -> Option<u8> {
-    let mut at = 2;
-    loop {
-        while *b.get(at)? != 0xFF {
-            at += 1;
-        }
-        while *b.get(at)? == 0xFF {
-            at += 1;
-        }
-        let marker = *b.get(at)?;
-        at += 1;
-        match marker {
-            0x01 | 0xD0..=0xD8 => continue,
-            0xD9 | 0xDA => return None,
-            _ => {}
-        }
-        let len = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
-        let payload = b.get(at + 2..at + len.max(2))?;
-        if marker == 0xEE && payload.len() >= 12 && payload.starts_with(b"Adobe") {
-            return Some(payload[11]);
-        }
-        at += len.max(2);
-    }
-}
-
-fn fail(err: DecodeErrors) -> ImagingError {
-    match err {
-        DecodeErrors::Unsupported(_) => ImagingError::UnsupportedFormat("jpeg"),
-        DecodeErrors::LargeDimensions(_) => {
-            ImagingError::LimitExceeded("jpeg: image dimensions".into())
-        }
-        DecodeErrors::ExhaustedData => ImagingError::Truncated,
-        other => {
-            let decoding = image::error::DecodingError::new(image::ImageFormat::Jpeg.into(), other);
-            ImagingError::from_decode(image::ImageError::Decoding(decoding), "jpeg")
-        }
+/// Maps a libjpeg error (not a warning) onto the engine's codes.
+fn fatal(err: TurboError) -> ImagingError {
+    let m = err.message;
+    let unsupported = [
+        "Unsupported JPEG process",
+        "Unsupported JPEG data precision",
+        "Unsupported color conversion",
+        "omitted at compile time",
+        "Could not determine",
+    ];
+    if unsupported.iter().any(|u| m.contains(u)) {
+        ImagingError::UnsupportedFormat("jpeg")
+    } else if m.contains("Image is too large")
+        || m.contains("Maximum supported image dimension")
+        || m.contains("too wide")
+    {
+        ImagingError::LimitExceeded(format!("jpeg: {m}"))
+    } else if m.contains("Insufficient memory") || m.contains("more than") {
+        ImagingError::LimitExceeded(format!("jpeg: {m}"))
+    } else if m.contains("Premature end") {
+        ImagingError::Truncated
+    } else {
+        ImagingError::Corrupt(format!("jpeg: {m}"))
     }
 }
 
@@ -207,22 +242,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn adobe_marker_is_found_before_the_scan_only() {
-        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0];
-        b.extend_from_slice(&[0xFF, 0xEE, 0, 14]);
-        b.extend_from_slice(b"Adobe\0\x64\0\0\0\0\x02");
-        b.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0xFF, 0xD9]);
-        assert_eq!(adobe_transform(&b), Some(2));
-        assert_eq!(adobe_transform(&b[..10]), None);
-        assert_eq!(adobe_transform(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]), None);
-        assert_eq!(adobe_transform(&[0xFF, 0xD8, 0xFF, 0xEE, 0, 0]), None);
+    fn low_precision_is_stretched() {
+        let mut v = [0, 1, 3];
+        rescale(&mut v, 2);
+        assert_eq!(v, [0, 85, 255]);
     }
 
     #[test]
-    fn ycck_gives_inks() {
-        // Y=Cb=Cr neutral mid grey: stored CMY 128 each -> inks 128; K stored 255 -> no ink.
-        let mut px = [128, 128, 128, 255];
-        ycck_to_inks(&mut px);
-        assert_eq!(px, [128, 128, 128, 0]);
+    fn warnings_are_judged() {
+        assert!(is_benign(
+            "Corrupt JPEG data: 2 extraneous bytes before marker 0xd9"
+        ));
+        assert!(!is_benign("Corrupt JPEG data: bad Huffman code"));
+        let bad = TurboError {
+            warning: true,
+            message: "Corrupt JPEG data: bad Huffman code".into(),
+        };
+        assert!(matches!(
+            settle(b"x", |_| Err(bad.clone())),
+            Err(ImagingError::Corrupt(_))
+        ));
+        let eof = TurboError {
+            warning: true,
+            message: "Premature end of JPEG file".into(),
+        };
+        // Complete once the EOI is there: decoded.
+        assert!(
+            settle(b"x", |b| if b.ends_with(&[0xFF, 0xD9]) {
+                Ok(())
+            } else {
+                Err(eof.clone())
+            })
+            .is_ok()
+        );
+        // Still short with the EOI: truncated.
+        assert_eq!(
+            settle(b"x", |_| Err(eof.clone())),
+            Err(ImagingError::Truncated)
+        );
+    }
+
+    #[test]
+    fn fatal_errors_map_to_codes() {
+        let e = |m: &str| {
+            fatal(TurboError {
+                warning: false,
+                message: m.into(),
+            })
+        };
+        assert_eq!(
+            e("Unsupported JPEG process: SOF type 0xc7").code(),
+            "unsupported_format"
+        );
+        assert_eq!(
+            e("tj3Decompress8(): Image is too large").code(),
+            "limit_exceeded"
+        );
+        assert_eq!(
+            e("Progressive JPEG image has more than 500 scans").code(),
+            "limit_exceeded"
+        );
+        assert_eq!(e("Bogus marker length").code(), "corrupt_image");
     }
 }

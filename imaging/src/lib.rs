@@ -16,7 +16,10 @@
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
 //! - `copyright`: reads the source's EXIF Copyright/Artist, writes a minimal EXIF block.
 //! - `render`: one variant, from plan to encoded bytes.
-//! - `shrink`: JPEG shrink-on-load (DCT scaling) when every variant allows it.
+//! - `jpeg`, `turbo`, `markers`: JPEG through libjpeg-turbo (full size or
+//!   DCT-scaled), its warnings judged; the header segments it does not read.
+//! - `exif`: the EXIF orientation, wherever a container carries it.
+//! - `shrink`: how far a JPEG may be DCT-scaled on load for the variants asked.
 //! - `cascade`: larger variants' rasters kept as sources of smaller ones.
 //!
 //! # Pipeline of [`process_with`] ([`process`] is the same without a watermark)
@@ -45,15 +48,18 @@ mod copyright;
 mod decode;
 mod encode;
 mod error;
+mod exif;
 mod geometry;
 mod gravity;
 mod jpeg;
+mod markers;
 mod pixels;
 mod probe;
 mod render;
 mod resize;
 mod shrink;
 mod sniff;
+mod turbo;
 mod watermark;
 
 pub mod options;

@@ -21,9 +21,9 @@ pub struct Probe {
 /// Reads the format and dimensions from the header and checks them against
 /// `limits` (`max_input_bytes`, `max_dimension`, `max_pixels`).
 ///
-/// Also rejects as `Truncated` a JPEG with no end-of-image marker after its
-/// scan data, a PNG with no `IEND` chunk, and a WebP shorter than its RIFF
-/// header says. Never decodes pixels and never allocates.
+/// Also rejects as `Truncated` a JPEG whose header ends before its first
+/// scan, a PNG with no `IEND` chunk, and a WebP shorter than its RIFF
+/// header says (whether a JPEG's scan data is whole is left to the decoder). Never decodes pixels and never allocates.
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImagingError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(ImagingError::TooLarge {
@@ -89,8 +89,7 @@ fn corrupt(message: &str) -> ImagingError {
 }
 
 /// Walks the JPEG marker segments from SOI to the first SOS, taking the
-/// dimensions from the frame header (SOF), then requires an EOI marker
-/// somewhere after the start of the scan data. Segments are skipped by their
+/// dimensions from the frame header (SOF). Segments are skipped by their
 /// length, so an EXIF thumbnail inside APP1 never counts as the main image.
 fn jpeg(b: &[u8]) -> Result<(u32, u32), ImagingError> {
     let mut at = 2; // after SOI
@@ -137,25 +136,14 @@ fn jpeg(b: &[u8]) -> Result<(u32, u32), ImagingError> {
                 let Some(dims) = frame else {
                     return Err(corrupt("jpeg: scan before frame header"));
                 };
-                if !has_marker_after(b, end, 0xD9) {
-                    return Err(ImagingError::Truncated);
-                }
+                // Whether the scan data is whole is the decoder's to judge:
+                // a file may lack its EOI and still be complete.
                 return Ok(dims);
             }
             _ => {}
         }
         at = end;
     }
-}
-
-/// Whether `FF <marker>` occurs at or after `from`, searched from the end
-/// (where a complete file has its EOI) towards `from`.
-fn has_marker_after(b: &[u8], from: usize, marker: u8) -> bool {
-    b.get(from..).is_some_and(|tail| {
-        tail.windows(2)
-            .rev()
-            .any(|w| w[0] == 0xFF && w[1] == marker)
-    })
 }
 
 /// PNG: signature, then IHDR first with width and height; IEND must exist.
@@ -298,10 +286,8 @@ mod tests {
         b.extend_from_slice(&[0xFF, 0xD9]);
         let p = probe(&b, &limits).ok();
         assert_eq!(p.map(|p| (p.width, p.height)), Some((30, 20)));
-        assert!(matches!(
-            probe(&b[..b.len() - 2], &limits),
-            Err(ImagingError::Truncated)
-        ));
+        // No EOI: the decoder judges the scan data.
+        assert!(probe(&b[..b.len() - 2], &limits).is_ok());
         assert!(matches!(
             probe(&b[..10], &limits),
             Err(ImagingError::Truncated)

@@ -1,7 +1,7 @@
-//! Shrink-on-load: when every variant is a large enough reduction, a JPEG
-//! in baseline coding is decoded straight at 1/2, 1/4 or 1/8 of its size
-//! (DCT scaling, with jpeg-decoder), which skips most of the inverse DCT, the colour conversion
-//! and the resizing work of the full-size pixels.
+//! Shrink-on-load: when every variant is a large enough reduction, a lossy
+//! JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size (libjpeg's DCT
+//! scaling, see `jpeg`), which skips most of the inverse DCT, the colour
+//! conversion and the resizing work of the full-size pixels.
 //!
 //! The rule is libvips': shrink on load by `s` only if every variant still
 //! reduces the decoded region by at least 2 afterwards, so that the final
@@ -12,7 +12,7 @@
 use image::metadata::Orientation;
 
 use crate::geometry::{plan_variant, upright};
-use crate::options::{Limits, Variant};
+use crate::options::Variant;
 
 /// Reduction left to the resizer after shrinking on load, at least.
 const LEFT_TO_RESIZE: f64 = 2.0;
@@ -35,54 +35,6 @@ pub(crate) fn allowed(full: (u32, u32), orientation: Orientation, variants: &[Va
         .into_iter()
         .find(|&s| least >= LEFT_TO_RESIZE * f64::from(s))
         .unwrap_or(1)
-}
-
-/// A JPEG decoded at 1/`shrink` of its stored size.
-pub(crate) struct Scaled {
-    pub width: u32,
-    pub height: u32,
-    /// RGB, or one grey channel.
-    pub data: Vec<u8>,
-    pub grey: bool,
-}
-
-/// Decodes `bytes`, a baseline JPEG of stored size `full`, at 1/`shrink`
-/// scale. `None` when it is not baseline or the decoder cannot (an
-/// unsupported pixel format, corrupt data): the caller then decodes at full size, which reports the
-/// error if there is one.
-pub(crate) fn decode(
-    bytes: &[u8],
-    full: (u32, u32),
-    shrink: u32,
-    limits: &Limits,
-) -> Option<Scaled> {
-    let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
-    decoder.read_info().ok()?;
-    let info = decoder.info()?;
-    // Progressive scans keep every coefficient until the end, and this
-    // decoder is slower at them than the full-size one: baseline only.
-    if (u32::from(info.width), u32::from(info.height)) != full
-        || info.coding_process != jpeg_decoder::CodingProcess::DctSequential
-    {
-        return None;
-    }
-    let want = |side: u32| u16::try_from(side.div_ceil(shrink)).ok();
-    let (width, height) = decoder.scale(want(full.0)?, want(full.1)?).ok()?;
-    let grey = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => false,
-        jpeg_decoder::PixelFormat::L8 => true,
-        _ => return None,
-    };
-    let data = decoder.decode().ok()?;
-    let (width, height) = (u32::from(width), u32::from(height));
-    let channels = if grey { 1 } else { 3 };
-    (data.len() == width as usize * height as usize * channels).then_some(Scaled {
-        width,
-        height,
-        data,
-        grey,
-    })
 }
 
 #[cfg(test)]

@@ -40,18 +40,24 @@ fn empty_text_and_unsupported() {
 fn truncated_jpeg() {
     let bytes = jpeg(&DynamicImage::ImageRgba8(quadrants(64, 48)), 90);
     assert!(run(&bytes).is_ok());
-    for cut in [2, 100, bytes.len() / 2] {
+    // Cut inside the scan data: truncated, whatever the cut.
+    for cut in [3, 100, bytes.len() / 2] {
         let short = &bytes[..bytes.len() - cut];
         let err = run(short).expect_err("truncated jpeg must fail");
         assert!(matches!(err, ImagingError::Truncated), "cut {cut}: {err:?}");
         assert_eq!(err.code(), "truncated_image");
-        assert!(matches!(
-            probe(short, &Limits::default()),
-            Err(ImagingError::Truncated)
-        ));
     }
+    // Only the EOI marker missing: the scan data is whole, so it decodes
+    // to the same pixels.
+    let whole = run(&bytes).expect("whole");
+    let no_eoi = run(&bytes[..bytes.len() - 2]).expect("complete scan data decodes");
+    assert_eq!(whole, no_eoi);
     // Cut inside the headers.
     assert!(matches!(run(&bytes[..20]), Err(ImagingError::Truncated)));
+    assert!(matches!(
+        probe(&bytes[..20], &Limits::default()),
+        Err(ImagingError::Truncated)
+    ));
 }
 
 #[test]

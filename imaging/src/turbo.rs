@@ -1,0 +1,258 @@
+//! A small safe handle over libjpeg-turbo's TurboJPEG 3 decompressor, through
+//! the `turbojpeg-sys` binding (which builds the bundled libjpeg-turbo 3.1
+//! with its SIMD code, and arithmetic decoding on).
+//!
+//! It is the engine's only `unsafe` code. Every call goes through a handle
+//! owned by [`Decompressor`] and destroyed on drop; buffers are Rust slices
+//! whose sizes are checked against the header before the library writes to
+//! them. libjpeg's fatal errors come back as `Err` (TurboJPEG catches them
+//! with `setjmp`); its warnings come back as `Err` too, with
+//! [`TurboError::warning`] set and the whole image decoded, so that the
+//! caller decides what a warning means (see `crate::jpeg`).
+
+use std::ffi::CStr;
+
+use turbojpeg_sys as tj;
+
+/// What the header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub width: u32,
+    pub height: u32,
+    /// `tj::TJCS_*`: RGB, YCbCr, grey, CMYK or YCCK.
+    pub colorspace: u32,
+    /// Bits per sample: 8 or 12 for DCT images, 2 to 16 for lossless ones.
+    pub precision: u32,
+    pub lossless: bool,
+}
+
+/// An error or a warning of libjpeg, with its message (the first one
+/// libjpeg emitted, for warnings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TurboError {
+    pub warning: bool,
+    pub message: String,
+}
+
+/// The pixel formats the engine asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pixel {
+    Rgb,
+    Gray,
+    Cmyk,
+}
+
+impl Pixel {
+    pub(crate) fn channels(self) -> usize {
+        match self {
+            Pixel::Rgb => 3,
+            Pixel::Gray => 1,
+            Pixel::Cmyk => 4,
+        }
+    }
+
+    fn format(self) -> libc_int {
+        let f = match self {
+            Pixel::Rgb => tj::TJPF_TJPF_RGB,
+            Pixel::Gray => tj::TJPF_TJPF_GRAY,
+            Pixel::Cmyk => tj::TJPF_TJPF_CMYK,
+        };
+        f as libc_int
+    }
+}
+
+use std::os::raw::c_int as libc_int;
+
+/// A TurboJPEG decompression instance.
+pub(crate) struct Decompressor {
+    handle: tj::tjhandle,
+    /// The scale set: 1/`denom`.
+    denom: u32,
+}
+
+// The handle is used by one thread at a time (`&mut self`), and TurboJPEG
+// instances hold no thread-local state.
+unsafe impl Send for Decompressor {}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: `handle` came from tj3Init and is destroyed once.
+        unsafe { tj::tj3Destroy(self.handle) }
+    }
+}
+
+impl Decompressor {
+    pub(crate) fn new() -> Result<Decompressor, TurboError> {
+        // SAFETY: tj3Init has no preconditions; NULL means failure.
+        let handle = unsafe { tj::tj3Init(tj::TJINIT_TJINIT_DECOMPRESS as libc_int) };
+        if handle.is_null() {
+            return Err(TurboError {
+                warning: false,
+                message: "jpeg: cannot start the decoder".into(),
+            });
+        }
+        Ok(Decompressor { handle, denom: 1 })
+    }
+
+    fn error(&self) -> TurboError {
+        // SAFETY: the handle is live; the string is owned by the instance and
+        // copied out before any other call.
+        let (code, message) = unsafe {
+            let code = tj::tj3GetErrorCode(self.handle);
+            let text = CStr::from_ptr(tj::tj3GetErrorStr(self.handle));
+            (code, text.to_string_lossy().into_owned())
+        };
+        TurboError {
+            warning: code == tj::TJERR_TJERR_WARNING as libc_int,
+            message,
+        }
+    }
+
+    fn check(&self, status: libc_int) -> Result<(), TurboError> {
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(self.error())
+        }
+    }
+
+    /// Sets one `tj::TJPARAM_*` parameter.
+    pub(crate) fn set(&mut self, param: u32, value: i64) -> Result<(), TurboError> {
+        let value = libc_int::try_from(value).unwrap_or(libc_int::MAX);
+        // SAFETY: the handle is live.
+        let status = unsafe { tj::tj3Set(self.handle, param as libc_int, value) };
+        self.check(status)
+    }
+
+    fn get(&self, param: u32) -> libc_int {
+        // SAFETY: the handle is live.
+        unsafe { tj::tj3Get(self.handle, param as libc_int) }
+    }
+
+    /// Reads the headers up to the first scan (and the ICC profile, if any).
+    pub(crate) fn header(&mut self, jpeg: &[u8]) -> Result<Header, TurboError> {
+        // SAFETY: `jpeg` is a live slice of the given length.
+        let status =
+            unsafe { tj::tj3DecompressHeader(self.handle, jpeg.as_ptr(), jpeg.len() as _) };
+        self.check(status)?;
+        let dim = |p| u32::try_from(self.get(p)).unwrap_or(0);
+        Ok(Header {
+            width: dim(tj::TJPARAM_TJPARAM_JPEGWIDTH),
+            height: dim(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
+            colorspace: dim(tj::TJPARAM_TJPARAM_COLORSPACE),
+            precision: dim(tj::TJPARAM_TJPARAM_PRECISION),
+            lossless: self.get(tj::TJPARAM_TJPARAM_LOSSLESS) != 0,
+        })
+    }
+
+    /// The ICC profile the last [`Self::header`] found (reassembled from
+    /// however many APP2 segments carry it), if any.
+    pub(crate) fn icc_profile(&mut self) -> Option<Vec<u8>> {
+        let mut buf: *mut u8 = std::ptr::null_mut();
+        let mut size: tj::size_t = 0;
+        // SAFETY: both out-pointers are valid; the buffer TurboJPEG returns
+        // is copied, then released with tj3Free.
+        unsafe {
+            if tj::tj3GetICCProfile(self.handle, &mut buf, &mut size) != 0 || buf.is_null() {
+                return None;
+            }
+            let profile = std::slice::from_raw_parts(buf, size as usize).to_vec();
+            tj::tj3Free(buf.cast());
+            Some(profile)
+        }
+    }
+
+    /// Decodes at 1/`denom` scale (1, 2, 4 or 8) from now on.
+    pub(crate) fn set_scale(&mut self, denom: u32) -> Result<(), TurboError> {
+        let factor = tj::tjscalingfactor {
+            num: 1,
+            denom: denom as libc_int,
+        };
+        // SAFETY: the handle is live.
+        let status = unsafe { tj::tj3SetScalingFactor(self.handle, factor) };
+        self.check(status)?;
+        self.denom = denom;
+        Ok(())
+    }
+
+    /// Decodes an image of at most 8 bits per sample into `out`, which
+    /// holds `width * height` pixels of `pixel` (the scaled header size).
+    pub(crate) fn decode8(
+        &mut self,
+        jpeg: &[u8],
+        out: &mut [u8],
+        width: u32,
+        pixel: Pixel,
+    ) -> Result<(), TurboError> {
+        let pitch = width as usize * pixel.channels();
+        self.check_size(out.len(), width, pixel.channels())?;
+        // SAFETY: `out` holds `height` rows of `pitch` bytes for the size
+        // the header gives (checked above), so libjpeg writes inside it.
+        let status = unsafe {
+            tj::tj3Decompress8(
+                self.handle,
+                jpeg.as_ptr(),
+                jpeg.len() as _,
+                out.as_mut_ptr(),
+                pitch as libc_int,
+                pixel.format(),
+            )
+        };
+        self.check(status)
+    }
+
+    /// Decodes an image of 9 to 16 bits per sample into `out` (samples
+    /// from 0 to 2^precision - 1), at full size.
+    pub(crate) fn decode16(
+        &mut self,
+        jpeg: &[u8],
+        out: &mut [u16],
+        width: u32,
+        pixel: Pixel,
+        precision: u32,
+    ) -> Result<(), TurboError> {
+        let pitch = width as usize * pixel.channels();
+        self.check_size(out.len(), width, pixel.channels())?;
+        // SAFETY: as in `decode8`; both functions write `pitch` samples of
+        // 16 bits per row.
+        let status = unsafe {
+            if precision <= 12 {
+                tj::tj3Decompress12(
+                    self.handle,
+                    jpeg.as_ptr(),
+                    jpeg.len() as _,
+                    out.as_mut_ptr().cast(),
+                    pitch as libc_int,
+                    pixel.format(),
+                )
+            } else {
+                tj::tj3Decompress16(
+                    self.handle,
+                    jpeg.as_ptr(),
+                    jpeg.len() as _,
+                    out.as_mut_ptr(),
+                    pitch as libc_int,
+                    pixel.format(),
+                )
+            }
+        };
+        self.check(status)
+    }
+
+    /// `len` samples of rows of `width` pixels must hold the whole image
+    /// at the current scale.
+    fn check_size(&self, len: usize, width: u32, channels: usize) -> Result<(), TurboError> {
+        let side = |p| u32::try_from(self.get(p)).unwrap_or(0).div_ceil(self.denom) as usize;
+        let (cols, rows) = (
+            side(tj::TJPARAM_TJPARAM_JPEGWIDTH),
+            side(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
+        );
+        if cols == 0 || cols != width as usize || len < cols * channels * rows {
+            return Err(TurboError {
+                warning: false,
+                message: "jpeg: output buffer does not fit the image".into(),
+            });
+        }
+        Ok(())
+    }
+}
