@@ -29,12 +29,11 @@ enum Fit {
     Fill,
 }
 
-/// (preset, [(variant name, extension, fit, box, without enlargement)]), as
-/// `pixpipe presets` describes them.
-fn presets() -> [(
-    &'static str,
-    Vec<(&'static str, &'static str, Fit, (u32, u32), bool)>,
-); 2] {
+/// A variant: name, file extension, fit, box, without enlargement.
+type Rule = (&'static str, &'static str, Fit, (u32, u32), bool);
+
+/// The presets' variants, as `core`'s preset list describes them.
+fn presets() -> [(&'static str, Vec<Rule>); 2] {
     [
         (
             "standard",
@@ -94,12 +93,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs `pixpipe process --preset PRESET` on every case; returns each file's JSON line.
-fn process(preset: &str, out: &Path) -> Vec<Value> {
+/// Runs `pixpipe process --preset PRESET` on `files`; returns each file's JSON line.
+fn process(preset: &str, out: &Path, files: &[PathBuf]) -> Vec<Value> {
     let output = Command::new(env!("CARGO_BIN_EXE_pixpipe"))
         .args(["process", "--preset", preset, "--out"])
         .arg(out)
-        .args(CASES.iter().map(|(name, _)| fixture(name)))
+        .args(files)
         .output()
         .expect("run pixpipe");
     String::from_utf8(output.stdout)
@@ -149,12 +148,25 @@ fn check_output(path: &Path, want: (u32, u32)) -> Option<String> {
 #[test]
 fn known_bad_inputs_come_out_upright_with_their_four_colours() {
     let out = tempfile::tempdir().unwrap();
+    // A control that pixpipe handles: the same picture as a plain PNG, made
+    // here. It must pass, or the checks themselves are wrong.
+    let control = out.path().join("control-64x48.png");
+    image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb(QUADRANTS[usize::from(x >= 32) + 2 * usize::from(y >= 24)])
+    })
+    .save(&control)
+    .unwrap();
+    let mut files: Vec<PathBuf> = CASES.iter().map(|(name, _)| fixture(name)).collect();
+    files.push(control);
+    let mut cases: Vec<(&str, (u32, u32))> = CASES.to_vec();
+    cases.push(("control-64x48.png", (64, 48)));
+
     let mut failures = Vec::new();
     for (preset, variants) in presets() {
         let dir = out.path().join(preset);
-        let lines = process(preset, &dir);
-        assert_eq!(lines.len(), CASES.len(), "one JSON line per file");
-        for ((file, upright), line) in CASES.iter().zip(&lines) {
+        let lines = process(preset, &dir, &files);
+        assert_eq!(lines.len(), files.len(), "one JSON line per file");
+        for ((file, upright), line) in cases.iter().zip(&lines) {
             if line["ok"] != true {
                 failures.push(format!("{file} ({preset}): failed with {}", line["error"]));
                 continue;

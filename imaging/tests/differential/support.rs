@@ -259,10 +259,10 @@ impl Diff {
                     ((u32::from(px.0[c]) * u32::from(px.0[3]) + 127) / 255) as u8
                 }
             };
-            for c in 0..4 {
+            for (c, (m, s)) in max.iter_mut().zip(&mut sum).enumerate() {
                 let d = pm(p, c).abs_diff(pm(q, c));
-                max[c] = max[c].max(d);
-                sum[c] += u64::from(d);
+                *m = (*m).max(d);
+                *s += u64::from(d);
             }
         }
         let n = f64::from(a.width() * a.height());
