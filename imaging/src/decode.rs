@@ -110,8 +110,8 @@ fn opaque(mut pixels: Pixels) -> Pixels {
     pixels
 }
 
-/// Decodes a still image (or the `image` crate's idea of an animation's
-/// first frame) with its ICC profile applied.
+/// Decodes a still PNG or WebP (an animated WebP's first frame comes here
+/// repackaged as one) with its ICC profile applied.
 fn read<D: ImageDecoder>(
     decoder: ImageResult<D>,
     image_limits: image::Limits,

@@ -20,8 +20,9 @@ use image::metadata::Orientation;
 
 /// Most bytes of a TIFF block given to the parser.
 const MAX_TIFF: usize = 16 * 1024;
-/// Most container segments or chunks walked looking for the block.
-const MAX_SEGMENTS: usize = 4096;
+/// Most container segments or chunks walked looking for the block (an
+/// animated WebP keeps its EXIF chunk after every frame).
+const MAX_SEGMENTS: usize = 65_536;
 
 /// The orientation an EXIF block (TIFF, with or without the `Exif\0\0`
 /// prefix) asks for: 1..=8 from IFD0's Orientation tag; anything missing,

@@ -225,3 +225,30 @@ fn the_canvas_counts_against_the_memory_limit() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_exif_chunk_after_the_frames_orients_the_canvas() {
+    let first = anmf(16, 12, (32, 24), &[(b"VP8L", &vp8l(&quadrants(32, 24)))]);
+    let mut bytes = animation(0x08, &first);
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend(common::orientation_tiff(6, false));
+    common::push_riff_chunk(&mut bytes, b"EXIF", &exif);
+    let len = u32::try_from(bytes.len() - 8).expect("small");
+    bytes[4..8].copy_from_slice(&len.to_le_bytes());
+    let out = process(
+        &bytes,
+        &[variant(1000, 1000, Fit::Inside, Format::Png, true)],
+        &Limits::default(),
+    )
+    .expect("process");
+    let img = decode(&out[0]);
+    // Orientation 6 turns the stored canvas 90° clockwise: the stored
+    // top-left red quadrant ends up top-right.
+    assert_eq!(img.dimensions(), (48, 64));
+    assert!(
+        close(*img.get_pixel(29, 24), RED, 0),
+        "{:?}",
+        img.get_pixel(29, 24)
+    );
+    assert_eq!(img.get_pixel(2, 2).0[3], 0);
+}
