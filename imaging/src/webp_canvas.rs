@@ -93,7 +93,7 @@ pub(crate) fn first_frame(b: &[u8]) -> Result<Option<FirstFrame>, ImagingError> 
             Some((b"ICCP", profile)) => icc = Some(profile),
             Some((b"ANMF", frame)) => break frame,
             Some(_) => {}
-            None => return Err(ImagingError::Truncated),
+            None => return Err(corrupt("an animation without frames")),
         }
     };
     let field = |at| le24(anmf, at).ok_or_else(|| corrupt("ANMF header too short"));

@@ -252,3 +252,14 @@ fn an_exif_chunk_after_the_frames_orients_the_canvas() {
     );
     assert_eq!(img.get_pixel(2, 2).0[3], 0);
 }
+
+#[test]
+fn an_animation_without_frames_is_corrupt() {
+    let bytes = riff_webp(&[(b"VP8X", &vp8x(ANIMATION, 64, 48)), (b"ANIM", &ANIM)]);
+    let err = process(
+        &bytes,
+        &[variant(8, 8, Fit::Fill, Format::Png, true)],
+        &Limits::default(),
+    );
+    assert!(matches!(err, Err(ImagingError::Corrupt(_))), "{err:?}");
+}
