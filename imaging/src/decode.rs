@@ -1,18 +1,23 @@
 //! Decoding, once per input, into an 8-bit sRGB RGB or RGBA raster plus the
 //! EXIF orientation (applied later, after resizing, by the pipeline).
 //!
-//! JPEG goes through [`crate::jpeg`] (libjpeg-turbo, CMYK/YCCK aware); PNG, GIF
-//! and WebP through the `image` crate's decoders under `image::Limits`.
-//! Embedded ICC profiles (JPEG APP2, PNG iCCP, WebP ICCP) are applied by
-//! [`crate::colour`]. Animated GIF and WebP give their first frame only;
-//! 16-bit sources are reduced to 8 bits with rounding (after any colour
-//! transform); greyscale is expanded to RGB; an alpha channel that is opaque
-//! everywhere is dropped.
+//! JPEG goes through [`crate::jpeg`] (libjpeg-turbo, CMYK/YCCK aware); PNG and
+//! WebP through the `image` crate's decoders under `image::Limits`; GIF
+//! through [`crate::gif_canvas`]. Embedded ICC profiles (JPEG APP2, PNG iCCP,
+//! WebP ICCP) are applied by [`crate::colour`]. The orientation of PNG and
+//! WebP comes from their `eXIf` / `EXIF` chunk, read by [`crate::exif`]
+//! (with or without the `Exif\0\0` prefix); GIF has none.
+//!
+//! Animated GIF and WebP give their first frame only, on its canvas as
+//! browsers paint it: see [`crate::gif_canvas`] and [`crate::webp_canvas`]
+//! (the first frame of an animated WebP is decoded by the `image` crate as a
+//! still image, then placed). 16-bit sources are reduced to 8 bits with
+//! rounding (after any colour transform); greyscale is expanded to RGB; an
+//! alpha channel that is opaque everywhere is dropped.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use image::codecs::gif::GifDecoder;
 use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
@@ -20,10 +25,12 @@ use image::{DynamicImage, ImageDecoder, ImageResult};
 
 use crate::colour::{self, Profile};
 use crate::error::ImagingError;
+use crate::exif;
 use crate::options::Limits;
 use crate::pixels::{Layout, Pixels};
 use crate::probe::Probe;
 use crate::sniff::SourceFormat;
+use crate::{gif_canvas, webp_canvas};
 
 /// A decoded source, still as stored (a JPEG perhaps at a reduced scale):
 /// `orientation` turns it upright.
@@ -50,29 +57,67 @@ pub(crate) fn decode(
 
     let format = probe.format.name();
     let run = || {
-        let input = Cursor::new(bytes);
-        match probe.format {
-            SourceFormat::Jpeg => crate::jpeg::decode(bytes, limits, jpeg_shrink),
-            SourceFormat::Png => read(
-                PngDecoder::with_limits(input, image_limits.clone()),
-                image_limits,
+        let orientation = || {
+            exif::find_block(bytes)
+                .map(exif::orientation)
+                .unwrap_or(Orientation::NoTransforms)
+        };
+        let webp = |file: &[u8]| {
+            read(
+                WebPDecoder::new(Cursor::new(file)),
+                image_limits.clone(),
                 limits,
                 format,
-            ),
-            SourceFormat::Gif => read(GifDecoder::new(input), image_limits, limits, format),
-            SourceFormat::Webp => read(WebPDecoder::new(input), image_limits, limits, format),
+            )
+        };
+        match probe.format {
+            SourceFormat::Jpeg => crate::jpeg::decode(bytes, limits, jpeg_shrink),
+            SourceFormat::Png => Ok(Decoded {
+                pixels: read(
+                    PngDecoder::with_limits(Cursor::new(bytes), image_limits.clone()),
+                    image_limits.clone(),
+                    limits,
+                    format,
+                )?,
+                orientation: orientation(),
+            }),
+            SourceFormat::Gif => Ok(Decoded {
+                pixels: opaque(gif_canvas::decode(bytes, limits)?),
+                orientation: Orientation::NoTransforms,
+            }),
+            SourceFormat::Webp => {
+                let pixels = match webp_canvas::first_frame(bytes)? {
+                    None => webp(bytes)?,
+                    Some(first) => {
+                        first.check_budget(limits)?;
+                        opaque(first.place(webp(&first.still)?)?)
+                    }
+                };
+                Ok(Decoded {
+                    pixels,
+                    orientation: orientation(),
+                })
+            }
         }
     };
     catch_unwind(AssertUnwindSafe(run))
         .unwrap_or_else(|_| Err(ImagingError::Corrupt(format!("{format} decoder failed"))))
 }
 
+/// Drops an alpha channel that is opaque everywhere.
+fn opaque(mut pixels: Pixels) -> Pixels {
+    pixels.drop_opaque_alpha();
+    pixels
+}
+
+/// Decodes a still PNG or WebP (an animated WebP's first frame comes here
+/// repackaged as one) with its ICC profile applied.
 fn read<D: ImageDecoder>(
     decoder: ImageResult<D>,
     image_limits: image::Limits,
     limits: &Limits,
     format: &'static str,
-) -> Result<Decoded, ImagingError> {
+) -> Result<Pixels, ImagingError> {
     let fail = |e| ImagingError::from_decode(e, format);
     let mut decoder = decoder.map_err(fail)?;
 
@@ -85,8 +130,7 @@ fn read<D: ImageDecoder>(
             limit: limits.max_pixels,
         });
     }
-    // Unreadable EXIF or ICC data is not worth failing the image for.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    // An unreadable ICC profile is not worth failing the image for.
     let icc = decoder.icc_profile().ok().flatten();
     let profile = Profile::from_icc(icc.as_deref());
     drop(icc);
@@ -100,10 +144,7 @@ fn read<D: ImageDecoder>(
         None => into_pixels(image, profile.as_ref())?,
     };
     pixels.drop_opaque_alpha();
-    Ok(Decoded {
-        pixels,
-        orientation,
-    })
+    Ok(pixels)
 }
 
 /// Colour-manages the types that need a new buffer anyway (grey, 16-bit):

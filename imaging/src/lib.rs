@@ -7,6 +7,8 @@
 //! - `sniff`: [`sniff`], format detection from magic bytes.
 //! - `probe`: [`probe`], header-only dimensions, input limits, truncation checks.
 //! - `decode`: one decode under `image::Limits` into an 8-bit raster + EXIF orientation.
+//! - `gif_canvas`, `webp_canvas`: the first frame of a GIF or animated WebP on
+//!   its canvas, as browsers paint it.
 //! - `geometry`: pure arithmetic of fits, crops and orientation mapping.
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
@@ -14,6 +16,7 @@
 //! - `encode`: JPEG (jpeg-encoder), PNG (image), WebP (libwebp).
 //! - `gravity`: where `cover` crops: compass points and the smart crops.
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
+//! - `exif`: finds the EXIF block in a container and reads it (kamadak-exif, capped).
 //! - `copyright`: reads the source's EXIF Copyright/Artist, writes a minimal EXIF block.
 //! - `render`: one variant, from plan to encoded bytes.
 //! - `jpeg`, `turbo`, `markers`: JPEG through libjpeg-turbo (full size or
@@ -50,6 +53,7 @@ mod encode;
 mod error;
 mod exif;
 mod geometry;
+mod gif_canvas;
 mod gravity;
 mod jpeg;
 mod markers;
@@ -61,6 +65,7 @@ mod shrink;
 mod sniff;
 mod turbo;
 mod watermark;
+mod webp_canvas;
 
 pub mod options;
 
@@ -125,7 +130,7 @@ pub fn process_with(
     } else {
         Rights::default()
     };
-    let exif = (!rights.is_empty()).then(|| rights.tiff());
+    let exif = rights.tiff();
     let shared = Source {
         pixels: &source,
         full,

@@ -1,6 +1,11 @@
 //! Header reading: the stored dimensions of each source format, parsed by
 //! hand without allocating, the input limits enforced on them, and the cheap
 //! structural checks that catch truncated files before any decoding.
+//!
+//! For GIF and animated WebP the dimensions are those of the canvas the
+//! first frame is painted on, as browsers size it: for GIF the union of the
+//! logical screen and the first frame's rectangle (a 0x0 screen is fine),
+//! for WebP the VP8X canvas.
 
 use crate::error::ImagingError;
 use crate::options::Limits;
@@ -174,14 +179,11 @@ fn png(b: &[u8]) -> Result<(u32, u32), ImagingError> {
     Ok((width, height))
 }
 
-/// GIF: the logical screen size, which is the size of the decoded canvas.
+/// GIF: the canvas browsers paint, the union of the logical screen and the
+/// first frame's rectangle (see `gif_canvas`); found by walking the header
+/// blocks up to the first image descriptor.
 fn gif(b: &[u8]) -> Result<(u32, u32), ImagingError> {
-    let width = le16(b, 6).ok_or(ImagingError::Truncated)?;
-    let height = le16(b, 8).ok_or(ImagingError::Truncated)?;
-    if b.len() < 13 {
-        return Err(ImagingError::Truncated);
-    }
-    Ok((u32::from(width), u32::from(height)))
+    Ok(crate::gif_canvas::first_frame(b)?.canvas())
 }
 
 /// WebP: the first chunk is VP8 (lossy), VP8L (lossless) or VP8X (extended,
@@ -301,14 +303,27 @@ mod tests {
     #[test]
     fn gif_and_webp_headers() {
         let limits = Limits::default();
-        let gif = b"GIF89a\x20\0\x10\0\0\0\0;";
+        // Screen 32x16, no colour table, a 40x8 frame at (0, 4).
+        let gif = b"GIF89a\x20\0\x10\0\0\0\0\x2C\0\0\x04\0\x28\0\x08\0\0;";
         assert_eq!(
             probe(gif, &limits).ok().map(|p| (p.width, p.height)),
-            Some((32, 16))
+            Some((40, 16))
         );
         assert!(matches!(
             probe(&gif[..8], &limits),
             Err(ImagingError::Truncated)
+        ));
+        assert!(matches!(
+            probe(b"GIF89a\0\0\0\0\0\0\0;", &limits),
+            Err(ImagingError::Corrupt(_))
+        ));
+        let small = Limits {
+            max_dimension: 39,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            probe(gif, &small),
+            Err(ImagingError::TooManyPixels { width: 40, .. })
         ));
 
         let mut vp8x = b"RIFF\0\0\0\0WEBPVP8X\x0A\0\0\0\0\0\0\0".to_vec();

@@ -1,11 +1,16 @@
-//! All eight EXIF orientations: a JPEG stored pre-transformed, carrying the
+//! All eight EXIF orientations: an image stored pre-transformed, carrying the
 //! orientation that turns it upright, must come out as the same upright
-//! picture for every orientation and every fit.
+//! picture for every orientation and every fit, wherever its container keeps
+//! the EXIF block (JPEG APP1, PNG `eXIf`, WebP `EXIF`) and however it is
+//! written (big- or little-endian TIFF, with or without `Exif\0\0`).
 
 mod common;
 
-use common::{close, decode, jpeg, quadrants, variant, with_exif_orientation};
-use image::{DynamicImage, RgbaImage};
+use common::{
+    close, decode, encode, jpeg, orientation_tiff, png_with_exif, quadrants, variant,
+    webp_with_exif, with_exif_orientation,
+};
+use image::{DynamicImage, ImageFormat, RgbaImage};
 use pixpipe_imaging::{Fit, Format, Limits, probe, process};
 
 /// The stored image that EXIF `orientation` turns into `upright`.
@@ -120,5 +125,59 @@ fn orientation_applies_to_outputs_of_every_format() {
             "{:?}: {px:?}",
             out.format
         );
+    }
+}
+
+#[test]
+fn png_and_webp_exif_chunks_orient_in_every_form() {
+    let upright = quadrants(64, 48);
+    let limits = Limits::default();
+    let asked = [variant(100, 100, Fit::Inside, Format::Png, true)];
+    for orientation in 1..=8u16 {
+        let stored = stored_for(&upright, orientation);
+        for big_endian in [false, true] {
+            for prefix in [&b""[..], b"Exif\0\0"] {
+                let mut block = prefix.to_vec();
+                block.extend(orientation_tiff(orientation, big_endian));
+                let png = png_with_exif(&encode(&stored, ImageFormat::Png), &block);
+                let webp = webp_with_exif(&stored.to_rgba8(), &block);
+                for (container, bytes) in [("png", png), ("webp", webp)] {
+                    let case = format!(
+                        "{container}, orientation {orientation}, big-endian {big_endian}, \
+                         prefix {prefix:?}"
+                    );
+                    let p = probe(&bytes, &limits).expect("probe");
+                    assert_eq!(
+                        (p.width, p.height),
+                        (stored.width(), stored.height()),
+                        "{case}"
+                    );
+                    let out = process(&bytes, &asked, &limits).expect("process");
+                    let img = decode(&out[0]);
+                    assert_eq!(img.dimensions(), (64, 48), "{case}");
+                    for ((x, y), colour) in expected_centres(64, 48) {
+                        let px = *img.get_pixel(x, y);
+                        assert!(close(px, colour, 2), "{case} at ({x},{y}): {px:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unusable_orientations_leave_the_image_as_stored() {
+    let stored = stored_for(&quadrants(64, 48), 6);
+    let asked = [variant(100, 100, Fit::Inside, Format::Png, true)];
+    let mut broken = b"Exif\0\0".to_vec();
+    broken.extend(&orientation_tiff(6, true)[..12]);
+    for block in [
+        orientation_tiff(0, true),
+        orientation_tiff(9, false),
+        broken,
+    ] {
+        let bytes = webp_with_exif(&stored.to_rgba8(), &block);
+        let out = process(&bytes, &asked, &Limits::default()).expect("process");
+        assert_eq!((out[0].width, out[0].height), (48, 64), "{block:?}");
     }
 }

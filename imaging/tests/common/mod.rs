@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: tiny generated images, hand-made
-//! JPEG EXIF segments and PNG chunks, output decoding, and a small PRNG.
+//! EXIF blocks, JPEG segments, PNG chunks and WebP (RIFF) files, output
+//! decoding, and a small PRNG.
 #![allow(dead_code)]
 
 use std::io::Cursor;
@@ -74,18 +75,42 @@ pub fn quadrants(w: u32, h: u32) -> RgbaImage {
     })
 }
 
+/// A TIFF block whose IFD0 holds just `orientation`, in either byte order.
+pub fn orientation_tiff(orientation: u16, big_endian: bool) -> Vec<u8> {
+    let u16s = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u32s = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut tiff = if big_endian {
+        b"MM\0\x2A".to_vec()
+    } else {
+        b"II\x2A\0".to_vec()
+    };
+    tiff.extend_from_slice(&u32s(8)); // IFD0 at 8
+    tiff.extend_from_slice(&u16s(1)); // one entry
+    tiff.extend_from_slice(&u16s(0x0112)); // Orientation
+    tiff.extend_from_slice(&u16s(3)); // SHORT
+    tiff.extend_from_slice(&u32s(1)); // count
+    tiff.extend_from_slice(&u16s(orientation));
+    tiff.extend_from_slice(&[0, 0]); // value padding
+    tiff.extend_from_slice(&u32s(0)); // no next IFD
+    tiff
+}
+
 /// Inserts an EXIF APP1 segment carrying `orientation` right after SOI.
 pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"MM\0\x2A\0\0\0\x08".to_vec(); // big-endian TIFF header, IFD0 at 8
-    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
-    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
-    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
-    tiff.extend_from_slice(&1u32.to_be_bytes()); // count
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0]); // value padding
-    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
     let mut payload = b"Exif\0\0".to_vec();
-    payload.extend_from_slice(&tiff);
+    payload.extend_from_slice(&orientation_tiff(orientation, true));
 
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
@@ -97,6 +122,77 @@ pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&payload);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+/// Inserts an `eXIf` chunk holding `block` right after the IHDR of `png`.
+pub fn png_with_exif(png: &[u8], block: &[u8]) -> Vec<u8> {
+    let ihdr_end = 8 + 12 + 13;
+    let mut out = png[..ihdr_end].to_vec();
+    push_chunk(&mut out, b"eXIf", block);
+    out.extend_from_slice(&png[ihdr_end..]);
+    out
+}
+
+/// Appends a RIFF chunk, padded to an even length.
+pub fn push_riff_chunk(out: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
+    out.extend_from_slice(kind);
+    out.extend_from_slice(&u32::try_from(body.len()).expect("small").to_le_bytes());
+    out.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        out.push(0);
+    }
+}
+
+/// A WebP file made of `chunks`, with its RIFF size set.
+pub fn riff_webp(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
+    let mut out = b"RIFF\0\0\0\0WEBP".to_vec();
+    for (kind, body) in chunks {
+        push_riff_chunk(&mut out, kind, body);
+    }
+    let len = u32::try_from(out.len() - 8).expect("small");
+    out[4..8].copy_from_slice(&len.to_le_bytes());
+    out
+}
+
+/// The chunks of a WebP file, in order: (FourCC, payload).
+pub fn riff_chunks(webp: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 12;
+    while at + 8 <= webp.len() {
+        let kind: [u8; 4] = webp[at..at + 4].try_into().expect("4 bytes");
+        let len = u32::from_le_bytes(webp[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+        out.push((kind, webp[at + 8..at + 8 + len].to_vec()));
+        at += 8 + len + len % 2;
+    }
+    out
+}
+
+/// The VP8L bitstream of `img`, losslessly encoded by the `image` crate.
+pub fn vp8l(img: &RgbaImage) -> Vec<u8> {
+    let file = encode(&DynamicImage::ImageRgba8(img.clone()), ImageFormat::WebP);
+    riff_chunks(&file)
+        .into_iter()
+        .find(|(kind, _)| kind == b"VP8L")
+        .expect("a VP8L chunk")
+        .1
+}
+
+/// The 10-byte VP8X payload: `flags` and the canvas size.
+pub fn vp8x(flags: u8, width: u32, height: u32) -> Vec<u8> {
+    let mut out = vec![flags, 0, 0, 0];
+    out.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    out.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    out
+}
+
+/// A still lossless WebP of `img` (VP8X with the EXIF flag) carrying an
+/// `EXIF` chunk that holds `block`.
+pub fn webp_with_exif(img: &RgbaImage, block: &[u8]) -> Vec<u8> {
+    riff_webp(&[
+        (b"VP8X", &vp8x(0x08, img.width(), img.height())),
+        (b"VP8L", &vp8l(img)),
+        (b"EXIF", block),
+    ])
 }
 
 /// CRC-32 as used by PNG chunks.
