@@ -63,12 +63,6 @@ pub(crate) fn parse(raw: &[u8]) -> Option<Exif> {
     }
 }
 
-fn be16(b: &[u8], at: usize) -> Option<usize> {
-    Some(usize::from(u16::from_be_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    )))
-}
-
 fn be32(b: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?) as usize)
 }
@@ -82,26 +76,7 @@ fn le32(b: &[u8], at: usize) -> Option<usize> {
 /// prefix is left for [`parse`] to strip.
 pub(crate) fn find_block(b: &[u8]) -> Option<&[u8]> {
     if b.starts_with(&[0xFF, 0xD8]) {
-        let mut at = 2;
-        for _ in 0..MAX_SEGMENTS {
-            if *b.get(at)? != 0xFF {
-                return None;
-            }
-            let marker = *b.get(at + 1)?;
-            if marker == 0xFF {
-                at += 1;
-                continue;
-            }
-            if marker == 0xDA || marker == 0xD9 {
-                return None;
-            }
-            let len = be16(b, at + 2)?;
-            let body = b.get(at + 4..at + 2 + len)?;
-            if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
-                return Some(body);
-            }
-            at += 2 + len;
-        }
+        return crate::markers::jpeg(b).exif;
     } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
         let mut at = 8;
         for _ in 0..MAX_SEGMENTS {
