@@ -1,8 +1,9 @@
 //! Decoding, once per input, into an 8-bit sRGB RGB or RGBA raster plus the
 //! EXIF orientation (applied later, after resizing, by the pipeline).
 //!
-//! JPEG goes through [`crate::jpeg`] (zune-jpeg, CMYK/YCCK aware); PNG, GIF
-//! and WebP through the `image` crate's decoders under `image::Limits`.
+//! JPEG goes through [`crate::jpeg`] (zune-jpeg, CMYK/YCCK aware), HEIC
+//! through [`crate::heic`] (heifer); PNG, GIF and WebP through the `image`
+//! crate's decoders under `image::Limits`.
 //! Embedded ICC profiles (JPEG APP2, PNG iCCP, WebP ICCP) are applied by
 //! [`crate::colour`]. Animated GIF and WebP give their first frame only;
 //! 16-bit sources are reduced to 8 bits with rounding (after any colour
@@ -61,6 +62,7 @@ pub(crate) fn decode(
             ),
             SourceFormat::Gif => read(GifDecoder::new(input), image_limits, limits, format),
             SourceFormat::Webp => read(WebPDecoder::new(input), image_limits, limits, format),
+            SourceFormat::Heic => crate::heic::decode(bytes, probe, limits),
         }
     };
     catch_unwind(AssertUnwindSafe(run))

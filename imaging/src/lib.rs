@@ -7,6 +7,8 @@
 //! - `sniff`: [`sniff`], format detection from magic bytes.
 //! - `probe`: [`probe`], header-only dimensions, input limits, truncation checks.
 //! - `decode`: one decode under `image::Limits` into an 8-bit raster + EXIF orientation.
+//! - `heic`: HEIC/HEIF with heifer: the container header for `probe`, the
+//!   primary image, alpha, `irot`/`imir` or EXIF orientation, colour.
 //! - `geometry`: pure arithmetic of fits, crops and orientation mapping.
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
@@ -47,6 +49,7 @@ mod encode;
 mod error;
 mod geometry;
 mod gravity;
+mod heic;
 mod jpeg;
 mod pixels;
 mod probe;
