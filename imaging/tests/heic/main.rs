@@ -90,12 +90,10 @@ fn ten_bits_match_libheif() {
         Rgb([0, 1, 2].map(|c| u16::from(p[c]) * 257 + ((x * 37 + y * 11) % 200) as u16))
     });
     let heic = heif_enc(&DynamicImage::ImageRgb16(deep), &["-q", "60", "-b", "10"]);
-    assert_close(
-        "10-bit",
-        &pixpipe(&heic, 640, 480),
-        &heif_convert(&heic),
-        BOUND,
-    );
+    // Tighter than BOUND: truncating the 10-bit samples instead of
+    // rounding them measures 0.49, 0.40, 0.58 here (rounding: 0.31, 0.22, 0.22).
+    let (ours, theirs) = (pixpipe(&heic, 640, 480), heif_convert(&heic));
+    assert_close("10-bit", &ours, &theirs, 0.4);
 }
 
 #[test]
