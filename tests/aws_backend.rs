@@ -14,6 +14,32 @@ use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_backend_processes_an_upload_end_to_end() {
+    let bytes = std::fs::read(common::corpus("rocket.jpg")).unwrap();
+    let results = process_on_aws(bytes, "image/jpeg").await;
+    assert_eq!(results.len(), 3);
+}
+
+/// An iPhone-style HEIC goes the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_backend_processes_a_heic() {
+    let results = process_on_aws(common::heic(1600, 1200), "image/heic").await;
+    let sizes: Vec<_> = results
+        .iter()
+        .map(|r| (r["width"].clone(), r["height"].clone()))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            (json!(300), json!(300)),
+            (json!(1024), json!(768)),
+            (json!(1600), json!(1200))
+        ]
+    );
+}
+
+/// Provisions the resources, starts the server, runs one job for `bytes`
+/// and checks its published results, which it returns.
+async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect(
         "AWS_ENDPOINT_URL is not set: start moto with `scripts/moto-server` (./scripts/test does)",
     );
@@ -34,10 +60,9 @@ async fn aws_backend_processes_an_upload_end_to_end() {
     let base = format!("http://{}", server.addr.unwrap());
     let client = reqwest::Client::new();
 
-    let bytes = std::fs::read(common::corpus("rocket.jpg")).unwrap();
     let created: Value = client
         .post(format!("{base}/v1/jobs"))
-        .json(&json!({"content_type": "image/jpeg", "content_length": bytes.len()}))
+        .json(&json!({"content_type": content_type, "content_length": bytes.len()}))
         .send()
         .await
         .unwrap()
@@ -77,9 +102,8 @@ async fn aws_backend_processes_an_upload_end_to_end() {
         );
     };
     assert_eq!(job["status"], "succeeded", "{job}");
-    let results = job["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3);
-    for result in results {
+    let results = job["results"].as_array().unwrap().clone();
+    for result in &results {
         let url = result["url"].as_str().unwrap();
         assert!(url.starts_with(&config.public_base_url), "{url}");
         let res = client.get(url).send().await.unwrap();
@@ -104,6 +128,7 @@ async fn aws_backend_processes_an_upload_end_to_end() {
         );
     }
     server.stop().await.unwrap();
+    results
 }
 
 fn uuid_suffix() -> String {

@@ -226,11 +226,19 @@
     };
   }
 
+  // Browsers without a HEIC codec often give .heic files no type.
+  function typeByName(name) {
+    const ext = String(name || '').toLowerCase().split('.').pop();
+    if (ext === 'heic') return 'image/heic';
+    if (ext === 'heif' || ext === 'hif') return 'image/heif';
+    return 'application/octet-stream';
+  }
+
   async function process(file, view) {
     view.setState('Creating the job', 'creating');
     announce(`${view.name}: creating the job`);
     const created = await api('POST', '/v1/jobs', {
-      content_type: file.type || 'application/octet-stream',
+      content_type: file.type || typeByName(file.name),
       content_length: file.size,
       filename: file.name ? file.name.slice(0, 255) : undefined,
     });

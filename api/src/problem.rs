@@ -107,7 +107,7 @@ impl Code {
             }
             Code::PayloadTooLarge => "the declared or sent size is over the limit",
             Code::UnsupportedMediaType => {
-                "not image/jpeg, image/png, image/webp or image/gif (or the body is not JSON)"
+                "not image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif (or the body is not JSON)"
             }
             Code::InvalidVariants => "the custom variants are invalid",
             Code::UnknownPreset => "the named preset does not exist",

@@ -18,7 +18,14 @@ use crate::ports::{BlobStore, JobStore, UploadTicket};
 use crate::spec::{self, VariantSpec};
 
 /// Source content types accepted at job creation.
-pub const ACCEPTED_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/gif"];
+pub const ACCEPTED_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/heic",
+    "image/heif",
+];
 
 /// Tunables of the API use cases.
 #[derive(Debug, Clone)]
@@ -51,7 +58,7 @@ impl Default for Settings {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"content_type": "image/jpeg", "content_length": 1604773, "filename": "dragonfly.jpg", "preset": "standard"}))]
 pub struct NewJob {
-    /// MIME type of the file to upload: image/jpeg, image/png, image/webp or image/gif.
+    /// MIME type of the file to upload: image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif.
     pub content_type: String,
     /// Exact size of the file to upload, in bytes.
     pub content_length: u64,

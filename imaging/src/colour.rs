@@ -10,8 +10,9 @@
 
 use crate::error::ImagingError;
 use moxcms::{
-    ColorProfile, DataColorSpace, Layout as CmsLayout, ParsingOptions, ToneReprCurve,
-    TransformOptions, Xyzd,
+    CicpColorPrimaries, CicpProfile, ColorProfile, DataColorSpace, Layout as CmsLayout,
+    MatrixCoefficients, ParsingOptions, ToneReprCurve, TransferCharacteristics, TransformOptions,
+    Xyzd,
 };
 
 /// Larger embedded profiles are ignored (treated as sRGB).
@@ -51,6 +52,36 @@ impl Profile {
             _ => return None,
         };
         Some(Profile { icc, space })
+    }
+
+    /// An RGB profile from H.273 colour primaries and transfer
+    /// characteristics (a HEIF `nclx` box); `None` means "treat as sRGB":
+    /// sRGB/BT.709 primaries with the sRGB or a BT.709-family transfer (SDR
+    /// video curves, shown as sRGB like other image decoders do), unknown
+    /// or unspecified code points, and HDR transfers (refused by the caller).
+    pub(crate) fn from_cicp(primaries: u16, transfer: u16) -> Option<Profile> {
+        let primaries = match primaries {
+            0 | 2 => CicpColorPrimaries::Bt709,
+            p => CicpColorPrimaries::try_from(u8::try_from(p).ok()?).ok()?,
+        };
+        let transfer = match transfer {
+            0 | 1 | 2 | 6 | 13 | 14 | 15 => TransferCharacteristics::Srgb,
+            t => TransferCharacteristics::try_from(u8::try_from(t).ok()?).ok()?,
+        };
+        let icc = ColorProfile::new_from_cicp(CicpProfile {
+            color_primaries: primaries,
+            transfer_characteristics: transfer,
+            matrix_coefficients: MatrixCoefficients::Bt709,
+            full_range: true,
+        });
+        // moxcms leaves the curves unset for code points it cannot model.
+        if icc.red_trc.is_none() || is_srgb(&icc) {
+            return None;
+        }
+        Some(Profile {
+            icc,
+            space: Space::Rgb,
+        })
     }
 
     pub(crate) fn space(&self) -> Space {
@@ -267,6 +298,30 @@ mod tests {
         let mut huge = p3.clone();
         huge.resize(MAX_PROFILE_BYTES + 1, 0);
         assert!(Profile::from_icc(Some(&huge)).is_none());
+    }
+
+    #[test]
+    fn cicp_profiles() {
+        // sRGB, BT.709 and unspecified: nothing to do.
+        for (p, t) in [(1, 13), (1, 1), (2, 2), (1, 6), (0, 0)] {
+            assert!(Profile::from_cicp(p, t).is_none(), "{p}/{t}");
+        }
+        // Display P3 (P3 primaries, D65), BT.2020, linear sRGB: converted.
+        for (p, t) in [(12, 13), (9, 1), (1, 8)] {
+            assert_eq!(
+                Profile::from_cicp(p, t).map(|p| p.space()),
+                Some(Space::Rgb),
+                "{p}/{t}"
+            );
+        }
+        let p3 = Profile::from_cicp(12, 13).expect("P3");
+        let mut red = [255, 0, 0];
+        assert!(rgb8_in_place(&p3, &mut red, false));
+        // P3 red is outside sRGB: clipped red, no other channel.
+        assert_eq!(red, [255, 0, 0]);
+        let mut grey = [100, 150, 200];
+        assert!(rgb8_in_place(&p3, &mut grey, false));
+        assert!(grey[0] < 100 && grey[2] > 200, "{grey:?}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Decoding, once per input, into an 8-bit sRGB RGB or RGBA raster plus the
 //! EXIF orientation (applied later, after resizing, by the pipeline).
 //!
-//! JPEG goes through [`crate::jpeg`] (libjpeg-turbo, CMYK/YCCK aware); PNG and
+//! JPEG goes through [`crate::jpeg`] (libjpeg-turbo, CMYK/YCCK aware), HEIC
+//! through [`crate::heic`] (heifer); PNG and
 //! WebP through the `image` crate's decoders under `image::Limits`; GIF
 //! through [`crate::gif_canvas`]. Embedded ICC profiles (JPEG APP2, PNG iCCP,
 //! WebP ICCP) are applied by [`crate::colour`]. The orientation of PNG and
@@ -98,6 +99,7 @@ pub(crate) fn decode(
                     orientation: orientation(),
                 })
             }
+            SourceFormat::Heic => crate::heic::decode(bytes, probe, limits),
         }
     };
     catch_unwind(AssertUnwindSafe(run))

@@ -9,6 +9,8 @@
 //! - `decode`: one decode under `image::Limits` into an 8-bit raster + EXIF orientation.
 //! - `gif_canvas`, `webp_canvas`: the first frame of a GIF or animated WebP on
 //!   its canvas, as browsers paint it.
+//! - `heic`: HEIC/HEIF with heifer: the container header for `probe`, the
+//!   primary image, alpha, `irot`/`imir` or EXIF orientation, colour.
 //! - `geometry`: pure arithmetic of fits, crops and orientation mapping.
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
@@ -55,6 +57,7 @@ mod exif;
 mod geometry;
 mod gif_canvas;
 mod gravity;
+mod heic;
 mod jpeg;
 mod markers;
 mod pixels;

@@ -15,7 +15,9 @@ use crate::sniff::{SourceFormat, sniff};
 ///
 /// `width` and `height` are the dimensions as stored in the file, before any
 /// EXIF orientation is applied (an image stored 4000x3000 with orientation 6
-/// is displayed, and processed, as 3000x4000).
+/// is displayed, and processed, as 3000x4000). For HEIF they are those of the
+/// decoded primary image, after its `clap`, `irot` and `imir` properties
+/// (which its decoder applies); the limits apply to its `ispe` size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Probe {
     pub format: SourceFormat,
@@ -28,7 +30,10 @@ pub struct Probe {
 ///
 /// Also rejects as `Truncated` a JPEG whose header ends before its first
 /// scan, a PNG with no `IEND` chunk, and a WebP shorter than its RIFF
-/// header says (whether a JPEG's scan data is whole is left to the decoder). Never decodes pixels and never allocates.
+/// header says (whether a JPEG's scan data is whole is left to the
+/// decoder). Never decodes pixels; allocates nothing but, for HEIF, a list
+/// of the primary item's properties (the container walk is bounded, see
+/// `heic::header`).
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImagingError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(ImagingError::TooLarge {
@@ -42,7 +47,26 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImagingError> {
         SourceFormat::Png => png(bytes)?,
         SourceFormat::Gif => gif(bytes)?,
         SourceFormat::Webp => webp(bytes)?,
+        SourceFormat::Heic => {
+            let header = crate::heic::header::read(bytes)?;
+            check(format, header.stored, limits)?;
+            header.shown
+        }
     };
+    check(format, (width, height), limits)?;
+    Ok(Probe {
+        format,
+        width,
+        height,
+    })
+}
+
+/// Refuses an empty image and one over `max_dimension` or `max_pixels`.
+fn check(
+    format: SourceFormat,
+    (width, height): (u32, u32),
+    limits: &Limits,
+) -> Result<(), ImagingError> {
     if width == 0 || height == 0 {
         return Err(ImagingError::Corrupt(format!(
             "{} header gives an empty image ({width}x{height})",
@@ -57,11 +81,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, ImagingError> {
             limit: limits.max_pixels,
         });
     }
-    Ok(Probe {
-        format,
-        width,
-        height,
-    })
+    Ok(())
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {

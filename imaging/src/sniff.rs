@@ -1,4 +1,4 @@
-//! Format detection from magic bytes: the four supported source formats, and
+//! Format detection from magic bytes: the five supported source formats, and
 //! the common unsupported ones named so that errors can say what they saw.
 
 use crate::error::ImagingError;
@@ -15,6 +15,8 @@ pub enum SourceFormat {
     Png,
     Gif,
     Webp,
+    /// HEIF with HEVC-coded images (HEIC), as iPhones write.
+    Heic,
 }
 
 impl SourceFormat {
@@ -25,6 +27,7 @@ impl SourceFormat {
             SourceFormat::Png => "png",
             SourceFormat::Gif => "gif",
             SourceFormat::Webp => "webp",
+            SourceFormat::Heic => "heic",
         }
     }
 }
@@ -58,6 +61,9 @@ fn supported(b: &[u8]) -> Option<SourceFormat> {
     }
     if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
         return Some(SourceFormat::Webp);
+    }
+    if iso_bmff(b) == Some("heic") {
+        return Some(SourceFormat::Heic);
     }
     None
 }
@@ -104,6 +110,9 @@ fn is_bmp(b: &[u8]) -> bool {
 }
 
 /// HEIF/AVIF and other ISO base media files: `size "ftyp" major_brand ...`.
+/// AVIF brands win over the HEIF ones (an AVIF file also lists `mif1`); a
+/// generic `mif1`/`msf1` file is taken for HEIC here, and one whose primary
+/// image is AV1-coded is refused as AVIF by [`probe`](crate::probe).
 fn iso_bmff(b: &[u8]) -> Option<&'static str> {
     if b.len() < 12 || &b[4..8] != b"ftyp" {
         return None;
@@ -174,6 +183,15 @@ mod tests {
             sniff(b"RIFF\x10\0\0\0WEBPVP8 ").ok(),
             Some(SourceFormat::Webp)
         );
+        for heif in [
+            &b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"[..],
+            b"\0\0\0\x18ftypmif1\0\0\0\0mif1heix",
+            b"\0\0\0\x14ftypmif1\0\0\0\0mif1",
+            b"\0\0\0\x18ftypmsf1\0\0\0\0msf1hevc",
+            b"\0\0\0\x10ftypheim\0\0\0\0",
+        ] {
+            assert_eq!(sniff(heif).ok(), Some(SourceFormat::Heic), "{heif:?}");
+        }
     }
 
     #[test]
@@ -203,10 +221,6 @@ mod tests {
         assert_eq!(
             unsupported_name(b"BM\x36\0\0\0\0\0\0\0\x36\0\0\0\x28\0"),
             Some("bmp")
-        );
-        assert_eq!(
-            unsupported_name(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
-            Some("heic")
         );
         assert_eq!(
             unsupported_name(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf"),

@@ -41,6 +41,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
         Some("image/gif")
     } else if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP" {
         Some("image/webp")
+    } else if pixpipe_imaging::sniff(head) == Ok(pixpipe_imaging::SourceFormat::Heic) {
+        Some("image/heic")
     } else {
         None
     }
@@ -54,6 +56,8 @@ pub fn by_extension(path: &Path) -> Option<&'static str> {
         "png" => Some("image/png"),
         "gif" => Some("image/gif"),
         "webp" => Some("image/webp"),
+        "heic" => Some("image/heic"),
+        "heif" | "hif" => Some("image/heif"),
         _ => None,
     }
 }
@@ -173,10 +177,16 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
         assert_eq!(sniff(b"GIF89a.."), Some("image/gif"));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
+            Some("image/heic")
+        );
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf"), None);
         assert_eq!(sniff(b"RIFF\0\0\0\0WAVE"), None);
         assert_eq!(sniff(b"hello"), None);
         assert_eq!(by_extension(Path::new("a/B.JPG")), Some("image/jpeg"));
         assert_eq!(by_extension(Path::new("x.webp")), Some("image/webp"));
+        assert_eq!(by_extension(Path::new("IMG_0001.HEIC")), Some("image/heic"));
         assert_eq!(by_extension(Path::new("x.txt")), None);
         assert_eq!(by_extension(Path::new("noext")), None);
     }

@@ -184,3 +184,25 @@ pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) {
     assert_eq!(body["status"], status);
     assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
 }
+
+/// A `width`x`height` HEIC photo-like picture (gradients and a disc), made
+/// by libheif's `heif-enc` (Debian package libheif-examples).
+pub fn heic(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        let (dx, dy) = (fx - 0.3, fy - 0.4);
+        if dx * dx + dy * dy < 0.02 {
+            return image::Rgb([200, 40, 60]);
+        }
+        image::Rgb([(30.0 + 200.0 * fx) as u8, (50.0 + 180.0 * fy) as u8, 120])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    img.save(dir.path().join("in.png")).unwrap();
+    let out = std::process::Command::new("heif-enc")
+        .args(["-q", "50", "-o", "out.heic", "in.png"])
+        .current_dir(dir.path())
+        .output()
+        .expect("heif-enc is needed (Debian package libheif-examples)");
+    assert!(out.status.success(), "heif-enc: {out:?}");
+    std::fs::read(dir.path().join("out.heic")).unwrap()
+}
