@@ -28,9 +28,15 @@ fn empty_text_and_unsupported() {
         run(b"II*\0\x08\0\0\0rest"),
         Err(ImagingError::UnsupportedFormat("tiff"))
     ));
+    // HEIC is read now: a file that stops after its `ftyp` box is short.
+    let bare = run(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").expect_err("no image");
+    assert!(
+        matches!(bare, ImagingError::Truncated | ImagingError::Corrupt(_)),
+        "{bare:?}"
+    );
     assert!(matches!(
-        run(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"),
-        Err(ImagingError::UnsupportedFormat("heic"))
+        run(b"\0\0\0\x18ftypavif\0\0\0\0mif1avif"),
+        Err(ImagingError::UnsupportedFormat("avif"))
     ));
     let err = run(b"").expect_err("error");
     assert_eq!(err.code(), "not_an_image");
