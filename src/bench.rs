@@ -288,13 +288,12 @@ fn wait_quiet(max_s: f64, pct: f64) -> Duration {
 /// crates that do the image work (read from Cargo.lock at compile time).
 fn versions() -> Value {
     const LOCK: &str = include_str!("../Cargo.lock");
-    const CRATES: [&str; 8] = [
+    const CRATES: [&str; 7] = [
         "image",
         "turbojpeg-sys",
         "png",
         "image-webp",
         "fast_image_resize",
-        "jpeg-encoder",
         "webp",
         "libwebp-sys",
     ];

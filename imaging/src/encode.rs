@@ -1,5 +1,6 @@
-//! Encoding a finished raster: JPEG with jpeg-encoder (4:2:0; one
-//! interleaved baseline scan, or progressive scans on request), WebP with
+//! Encoding a finished raster: JPEG with libjpeg-turbo (4:2:0, Huffman
+//! tables optimised per image; one interleaved baseline scan, or
+//! progressive scans on request), WebP with
 //! libwebp (lossy or lossless), PNG with the `image` crate. No metadata is
 //! written except, on request, a minimal EXIF block carrying the source's
 //! Copyright and Artist (see `copyright`). [`encode_all`] encodes one
@@ -10,13 +11,15 @@ use std::sync::{Mutex, PoisonError};
 
 use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 use webp::{PixelLayout, WebPConfig};
 
 use crate::error::ImagingError;
 use crate::options::{Format, Variant};
 use crate::pixels::{Layout, Pixels};
+use crate::turbo::{self, Compression};
 
+/// Largest side a JPEG frame header can state.
+const JPEG_MAX_SIDE: u32 = 65_535;
 /// Largest side libwebp accepts.
 const WEBP_MAX_SIDE: u32 = 16383;
 
@@ -100,37 +103,47 @@ fn jpeg(
     progressive: bool,
     exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, ImagingError> {
-    let (Ok(w), Ok(h)) = (
-        u16::try_from(pixels.width()),
-        u16::try_from(pixels.height()),
-    ) else {
-        return Err(too_big("jpeg", pixels, u32::from(u16::MAX)));
-    };
-    let color = match pixels.layout() {
-        Layout::Rgb => ColorType::Rgb,
-        Layout::Rgba => ColorType::Rgba,
-    };
-    let mut out = Vec::with_capacity(pixels.data().len() / 8);
-    let mut encoder = Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
-    encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
-    // Optimised tables make jpeg-encoder write one scan per component
-    // (non-interleaved). That is valid baseline JPEG, but zune-jpeg 0.5.15,
-    // the decoder inside `image` 0.25, silently decodes such files with 4:2:0
-    // chroma to garbage (zune-image issue #422), and libjpeg must buffer the
-    // whole image to decode them. Standard tables keep a single interleaved
-    // scan that every decoder handles, at a few percent more bytes.
-    encoder.set_optimized_huffman_tables(false);
-    encoder.set_progressive(progressive);
-    if let Some(tiff) = exif {
-        let segment = [b"Exif\0\0".as_slice(), tiff].concat();
-        encoder
-            .add_app_segment(1, segment)
-            .map_err(|e| ImagingError::Encode(format!("jpeg exif: {e}")))?;
+    if pixels.width() > JPEG_MAX_SIDE || pixels.height() > JPEG_MAX_SIDE {
+        return Err(too_big("jpeg", pixels, JPEG_MAX_SIDE));
     }
-    encoder
-        .encode(pixels.data(), w, h, color)
-        .map_err(|e| ImagingError::Encode(format!("jpeg: {e}")))?;
+    let channels = pixels.layout().channels();
+    let how = Compression {
+        quality,
+        progressive,
+    };
+    let out = turbo::compress(
+        pixels.data(),
+        pixels.width(),
+        pixels.height(),
+        channels,
+        how,
+    )
+    .map_err(|e| ImagingError::Encode(e.message))?;
+    Ok(match exif {
+        Some(tiff) => with_exif(out, tiff)?,
+        None => out,
+    })
+}
+
+/// `jpeg` with an APP1 EXIF segment holding `tiff`, placed after SOI and
+/// the JFIF APP0 segment that libjpeg writes first.
+fn with_exif(jpeg: Vec<u8>, tiff: &[u8]) -> Result<Vec<u8>, ImagingError> {
+    let payload = [b"Exif\0\0".as_slice(), tiff].concat();
+    let Ok(len) = u16::try_from(payload.len() + 2) else {
+        return Err(ImagingError::Encode("jpeg exif: block too large".into()));
+    };
+    let mut at = 2;
+    if jpeg.get(2..4) == Some(&[0xFF, 0xE0]) {
+        let app0 = u16::from_be_bytes([jpeg[4], jpeg[5]]);
+        at += 2 + usize::from(app0);
+    }
+    let at = at.min(jpeg.len());
+    let mut out = Vec::with_capacity(jpeg.len() + payload.len() + 4);
+    out.extend_from_slice(&jpeg[..at]);
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[at..]);
     Ok(out)
 }
 

@@ -31,7 +31,7 @@ use crate::decode::Decoded;
 use crate::error::ImagingError;
 use crate::options::Limits;
 use crate::pixels::{Layout, Pixels};
-use crate::turbo::{Decompressor, Header, Pixel, TurboError};
+use crate::turbo::{Handle, Header, Pixel, TurboError};
 
 /// Most progressive scans decoded: a guard against files made of thousands
 /// of tiny scans, each costing a pass over the whole coefficient buffer
@@ -64,7 +64,7 @@ pub(crate) fn decode(
         .exif
         .map(crate::exif::orientation)
         .unwrap_or(Orientation::NoTransforms);
-    let mut decoder = Decompressor::new().map_err(fatal)?;
+    let mut decoder = Handle::decompressor().map_err(fatal)?;
     decoder
         .set(tj::TJPARAM_TJPARAM_MAXPIXELS, limits.max_pixels as i64)
         .and_then(|()| decoder.set(tj::TJPARAM_TJPARAM_SCANLIMIT, MAX_SCANS))
@@ -115,7 +115,7 @@ pub(crate) fn decode(
 
 /// Decodes the samples of a `size` image as `pixel`, 8 bits each.
 fn samples(
-    decoder: &mut Decompressor,
+    decoder: &mut Handle,
     bytes: &[u8],
     header: &Header,
     size: (u32, u32),
@@ -132,10 +132,15 @@ fn samples(
         )));
     }
     if !wide {
-        let mut data = vec![0u8; count];
+        let mut data = Vec::new();
         settle(bytes, |input| {
             decoder.decode8(input, &mut data, size.0, pixel)
         })?;
+        if data.len() != count {
+            return Err(ImagingError::Corrupt(
+                "jpeg: decoded size differs from the header".into(),
+            ));
+        }
         if header.precision < 8 {
             rescale(&mut data, header.precision);
         }

@@ -15,7 +15,7 @@
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
 //!   one resizer reused for all variants.
-//! - `encode`: JPEG (jpeg-encoder), PNG (image), WebP (libwebp).
+//! - `encode`: JPEG (libjpeg-turbo), PNG (image), WebP (libwebp).
 //! - `gravity`: where `cover` crops: compass points and the smart crops.
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
 //! - `exif`: finds the EXIF block in a container and reads it (kamadak-exif, capped).

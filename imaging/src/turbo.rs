@@ -1,9 +1,9 @@
-//! A small safe handle over libjpeg-turbo's TurboJPEG 3 decompressor, through
-//! the `turbojpeg-sys` binding (which builds the bundled libjpeg-turbo 3.1
+//! A small safe handle over libjpeg-turbo's TurboJPEG 3 decompressor and
+//! compressor, through the `turbojpeg-sys` binding (which builds the bundled libjpeg-turbo 3.1
 //! with its SIMD code, and arithmetic decoding on).
 //!
 //! It is the engine's only `unsafe` code. Every call goes through a handle
-//! owned by [`Decompressor`] and destroyed on drop; buffers are Rust slices
+//! owned by [`Handle`] and destroyed on drop; buffers are Rust slices
 //! whose sizes are checked against the header before the library writes to
 //! them. libjpeg's fatal errors come back as `Err` (TurboJPEG catches them
 //! with `setjmp`); its warnings come back as `Err` too, with
@@ -34,6 +34,17 @@ pub(crate) struct TurboError {
     pub message: String,
 }
 
+/// The openings of libjpeg's warning messages (`JWRN_*` in jerror.h).
+const WARNINGS: [&str; 7] = [
+    "Corrupt JPEG data:",
+    "Premature end of JPEG file",
+    "Invalid SOS parameters for sequential JPEG",
+    "Inconsistent progression sequence",
+    "Unknown Adobe color transform",
+    "Warning: unknown JFIF revision",
+    "Application transferred too many scanlines",
+];
+
 /// The pixel formats the engine asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pixel {
@@ -63,8 +74,9 @@ impl Pixel {
 
 use std::os::raw::c_int as libc_int;
 
-/// A TurboJPEG decompression instance.
-pub(crate) struct Decompressor {
+/// A TurboJPEG instance, for decompression (the methods below) or, inside
+/// [`compress`], compression.
+pub(crate) struct Handle {
     handle: tj::tjhandle,
     /// The scale set: 1/`denom`.
     denom: u32,
@@ -72,26 +84,30 @@ pub(crate) struct Decompressor {
 
 // The handle is used by one thread at a time (`&mut self`), and TurboJPEG
 // instances hold no thread-local state.
-unsafe impl Send for Decompressor {}
+unsafe impl Send for Handle {}
 
-impl Drop for Decompressor {
+impl Drop for Handle {
     fn drop(&mut self) {
         // SAFETY: `handle` came from tj3Init and is destroyed once.
         unsafe { tj::tj3Destroy(self.handle) }
     }
 }
 
-impl Decompressor {
-    pub(crate) fn new() -> Result<Decompressor, TurboError> {
+impl Handle {
+    pub(crate) fn decompressor() -> Result<Handle, TurboError> {
+        Handle::new(tj::TJINIT_TJINIT_DECOMPRESS)
+    }
+
+    fn new(kind: tj::TJINIT) -> Result<Handle, TurboError> {
         // SAFETY: tj3Init has no preconditions; NULL means failure.
-        let handle = unsafe { tj::tj3Init(tj::TJINIT_TJINIT_DECOMPRESS as libc_int) };
+        let handle = unsafe { tj::tj3Init(kind as libc_int) };
         if handle.is_null() {
             return Err(TurboError {
                 warning: false,
-                message: "jpeg: cannot start the decoder".into(),
+                message: "jpeg: cannot start libjpeg-turbo".into(),
             });
         }
-        Ok(Decompressor { handle, denom: 1 })
+        Ok(Handle { handle, denom: 1 })
     }
 
     fn error(&self) -> TurboError {
@@ -102,10 +118,12 @@ impl Decompressor {
             let text = CStr::from_ptr(tj::tj3GetErrorStr(self.handle));
             (code, text.to_string_lossy().into_owned())
         };
-        TurboError {
-            warning: code == tj::TJERR_TJERR_WARNING as libc_int,
-            message,
-        }
+        // TurboJPEG keeps reporting "warning" when a fatal error follows a
+        // warning, with the fatal message: only a known warning's text means
+        // that the decode ran to the end.
+        let warning = code == tj::TJERR_TJERR_WARNING as libc_int
+            && WARNINGS.iter().any(|w| message.starts_with(w));
+        TurboError { warning, message }
     }
 
     fn check(&self, status: libc_int) -> Result<(), TurboError> {
@@ -175,19 +193,28 @@ impl Decompressor {
         Ok(())
     }
 
-    /// Decodes an image of at most 8 bits per sample into `out`, which
-    /// holds `width * height` pixels of `pixel` (the scaled header size).
+    /// Decodes an image of at most 8 bits per sample into `out` (emptied
+    /// first), as `width` pixels a row of `pixel` at the scaled header size.
+    /// The samples are written straight into the vector's spare capacity,
+    /// which is never zeroed first: libjpeg writes every row of the image,
+    /// warnings included, and the length is set only then.
     pub(crate) fn decode8(
         &mut self,
         jpeg: &[u8],
-        out: &mut [u8],
+        out: &mut Vec<u8>,
         width: u32,
         pixel: Pixel,
     ) -> Result<(), TurboError> {
         let pitch = width as usize * pixel.channels();
-        self.check_size(out.len(), width, pixel.channels())?;
-        // SAFETY: `out` holds `height` rows of `pitch` bytes for the size
-        // the header gives (checked above), so libjpeg writes inside it.
+        let rows = u32::try_from(self.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT))
+            .unwrap_or(0)
+            .div_ceil(self.denom) as usize;
+        out.clear();
+        out.reserve_exact(pitch * rows);
+        self.check_size(out.capacity(), width, pixel.channels())?;
+        // SAFETY: the spare capacity holds `rows` rows of `pitch` bytes for
+        // the size the header gives (checked above), so libjpeg writes inside
+        // it; on success or a warning every sample has been written.
         let status = unsafe {
             tj::tj3Decompress8(
                 self.handle,
@@ -198,7 +225,12 @@ impl Decompressor {
                 pixel.format(),
             )
         };
-        self.check(status)
+        let result = self.check(status);
+        if result.is_ok() || result.as_ref().is_err_and(|e| e.warning) {
+            // SAFETY: see above: all `pitch * rows` bytes are initialised.
+            unsafe { out.set_len(pitch * rows) };
+        }
+        result
     }
 
     /// Decodes an image of 9 to 16 bits per sample into `out` (samples
@@ -254,5 +286,86 @@ impl Decompressor {
             });
         }
         Ok(())
+    }
+}
+
+/// How to compress: quality 1 to 100, 4:2:0, Huffman tables optimised for
+/// the image (still one interleaved scan when baseline), progressive or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Compression {
+    pub quality: u8,
+    pub progressive: bool,
+}
+
+/// Compresses `width` x `height` pixels of 8-bit RGB (`channels` 3) or RGBX
+/// (`channels` 4, the fourth byte ignored) into a JPEG.
+pub(crate) fn compress(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+    how: Compression,
+) -> Result<Vec<u8>, TurboError> {
+    let failed = |message: &str| TurboError {
+        warning: false,
+        message: message.into(),
+    };
+    let pitch = width as usize * channels;
+    let (Ok(w), Ok(h), Ok(p)) = (
+        libc_int::try_from(width),
+        libc_int::try_from(height),
+        libc_int::try_from(pitch),
+    ) else {
+        return Err(failed("jpeg: image too large to compress"));
+    };
+    if width == 0 || height == 0 || pixels.len() < pitch * height as usize {
+        return Err(failed("jpeg: pixel buffer does not fit the image"));
+    }
+    let format = match channels {
+        3 => tj::TJPF_TJPF_RGB,
+        4 => tj::TJPF_TJPF_RGBX,
+        _ => return Err(failed("jpeg: unsupported pixel layout")),
+    };
+    let mut owner = Handle::new(tj::TJINIT_TJINIT_COMPRESS)?;
+    let settings = [
+        (
+            tj::TJPARAM_TJPARAM_QUALITY,
+            i64::from(how.quality.clamp(1, 100)),
+        ),
+        (
+            tj::TJPARAM_TJPARAM_SUBSAMP,
+            i64::from(tj::TJSAMP_TJSAMP_420),
+        ),
+        (tj::TJPARAM_TJPARAM_OPTIMIZE, 1),
+        (tj::TJPARAM_TJPARAM_PROGRESSIVE, i64::from(how.progressive)),
+    ];
+    for (param, value) in settings {
+        owner.set(param, value)?;
+    }
+    // SAFETY: the handle is live (destroyed on drop); `pixels` holds
+    // `height` rows of `pitch` bytes (checked above); the output buffer is
+    // allocated by TurboJPEG, copied, then freed.
+    unsafe {
+        let mut buf: *mut u8 = std::ptr::null_mut();
+        let mut size: tj::size_t = 0;
+        let status = tj::tj3Compress8(
+            owner.handle,
+            pixels.as_ptr(),
+            w,
+            p,
+            h,
+            format as libc_int,
+            &mut buf,
+            &mut size,
+        );
+        let result = if status == 0 && !buf.is_null() {
+            Ok(std::slice::from_raw_parts(buf, size as usize).to_vec())
+        } else {
+            Err(owner.error())
+        };
+        if !buf.is_null() {
+            tj::tj3Free(buf.cast());
+        }
+        result
     }
 }
