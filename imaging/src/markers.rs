@@ -33,11 +33,111 @@ pub(crate) fn jpeg(b: &[u8]) -> JpegMarkers<'_> {
     found
 }
 
-/// The (marker, payload) pairs of the segments before the first scan.
+/// Whether the scans of `b`, a Huffman-coded JPEG (SOF0, SOF1 or SOF2), hold
+/// every coefficient of every component at full precision: each component
+/// in a sequential scan, or, progressive, coefficients 0 to 63 covered by
+/// scans whose successive approximation ends at 0. Such a file, cut after
+/// its last scan, is whole once an EOI is appended (a cut inside a scan is
+/// then reported by the Huffman decoder). Arithmetic-coded files never
+/// qualify: their decoder reads a marker as zeros without a warning.
+pub(crate) fn whole_huffman_scans(b: &[u8]) -> bool {
+    let mut ids: Vec<u8> = Vec::new();
+    let mut covered: Vec<u64> = Vec::new();
+    let mut progressive = false;
+    let mut at = 2;
+    for _ in 0..MAX_SEGMENTS {
+        let Some((marker, start, end)) = next_segment(b, at) else {
+            break;
+        };
+        let payload = &b[start..end];
+        match marker {
+            0xC0..=0xC2 => {
+                progressive = marker == 0xC2;
+                let n = usize::from(payload.get(5).copied().unwrap_or(0));
+                ids = (0..n)
+                    .filter_map(|i| payload.get(6 + 3 * i).copied())
+                    .collect();
+                covered = vec![0; ids.len()];
+            }
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return false,
+            0xDA => {
+                let n = usize::from(payload.first().copied().unwrap_or(0));
+                let tail = |k: usize| payload.get(1 + 2 * n + k).copied();
+                let (ss, se, al) = match (tail(0), tail(1), tail(2)) {
+                    (Some(ss), Some(se), Some(a)) => (ss.min(63), se.min(63), a & 0x0F),
+                    _ => return false,
+                };
+                let bits = if !progressive {
+                    u64::MAX
+                } else if al == 0 && ss <= se {
+                    (u64::MAX >> (63 - se)) & (u64::MAX << ss)
+                } else {
+                    0
+                };
+                for k in 0..n {
+                    let id = payload.get(1 + 2 * k).copied();
+                    if let Some(i) = ids.iter().position(|&c| Some(c) == id) {
+                        covered[i] |= bits;
+                    }
+                }
+                at = end + entropy_len(&b[end..]);
+                continue;
+            }
+            _ => {}
+        }
+        at = end;
+    }
+    !covered.is_empty() && covered.iter().all(|&c| c == u64::MAX)
+}
+
+/// The marker at or after `at` and its payload's range; None at EOI or at
+/// the end of the data.
+fn next_segment(b: &[u8], mut at: usize) -> Option<(u8, usize, usize)> {
+    loop {
+        while *b.get(at)? != 0xFF {
+            at += 1;
+        }
+        while *b.get(at)? == 0xFF {
+            at += 1;
+        }
+        let marker = *b.get(at)?;
+        at += 1;
+        match marker {
+            0x01 | 0xD0..=0xD8 => continue,
+            0xD9 => return None,
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
+        let end = at + len.max(2);
+        return (end <= b.len()).then_some((marker, at + 2, end));
+    }
+}
+
+/// How many bytes of entropy-coded data open `data`: up to the first
+/// marker that is not a stuffed byte, a fill byte or a restart marker.
+fn entropy_len(data: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(off) = data[i..].iter().position(|&v| v == 0xFF) {
+        i += off;
+        match data.get(i + 1) {
+            Some(0x00 | 0xD0..=0xD7) => i += 2,
+            Some(0xFF) => i += 1,
+            _ => return i,
+        }
+    }
+    data.len()
+}
+
+/// The (marker, payload) pairs of the segments up to the first scan header
+/// (SOS, the last one yielded).
 pub(crate) fn segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     let mut at = 2; // after SOI
+    let mut done = false;
     std::iter::from_fn(move || {
         loop {
+            if done {
+                return None;
+            }
             // Junk before a marker (as libjpeg tolerates it), then fill bytes.
             while *b.get(at)? != 0xFF {
                 at += 1;
@@ -49,9 +149,10 @@ pub(crate) fn segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
             at += 1;
             match marker {
                 0x01 | 0xD0..=0xD8 => continue,
-                0xD9 | 0xDA => return None,
+                0xD9 => return None,
                 _ => {}
             }
+            done = marker == 0xDA;
             let len = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
             let payload = b.get(at + 2..at + len.max(2))?;
             at += len.max(2);
@@ -86,5 +187,40 @@ mod tests {
             jpeg(&[0xFF, 0xD8, 0xFF, 0xEE, 0, 40, b'A']),
             JpegMarkers::default()
         );
+    }
+
+    #[test]
+    fn only_whole_huffman_scans_may_take_an_eoi() {
+        let file = |sof: u8, scans: &[&[u8]]| {
+            let mut b = vec![0xFF, 0xD8, 0xFF, sof, 0, 14, 8, 0, 20, 0, 30, 2];
+            b.extend_from_slice(&[1, 0x11, 0, 2, 0x11, 0]);
+            for scan in scans {
+                let len = 2 + scan.len() as u8;
+                b.extend_from_slice(&[0xFF, 0xDA, 0, len]);
+                b.extend_from_slice(scan);
+                b.extend_from_slice(&[1, 0xFF, 0, 2, 0xFF, 0xD0, 3]);
+            }
+            b
+        };
+        let both = [2, 1, 0, 2, 0, 0, 63, 0];
+        let (one, two) = ([1, 1, 0, 0, 63, 0], [1, 2, 0, 0, 63, 0]);
+        assert!(whole_huffman_scans(&file(0xC0, &[&both])));
+        assert!(whole_huffman_scans(&file(0xC1, &[&one, &two])));
+        // A component missing: cut between scans.
+        assert!(!whole_huffman_scans(&file(0xC0, &[&one])));
+        // Progressive: DC then AC 1..63 of each, all at Al 0.
+        let dc = [2, 1, 0, 2, 0, 0, 0, 0];
+        let ac = |c| [1, c, 0, 1, 63, 0];
+        assert!(whole_huffman_scans(&file(0xC2, &[&dc, &ac(1), &ac(2)])));
+        assert!(!whole_huffman_scans(&file(0xC2, &[&dc, &ac(1)])));
+        // A first pass at Al 1 with no refinement is not whole.
+        let coarse = |c| [1, c, 0, 1, 63, 1];
+        assert!(!whole_huffman_scans(&file(
+            0xC2,
+            &[&dc, &coarse(1), &ac(2)]
+        )));
+        // Arithmetic coding never qualifies.
+        assert!(!whole_huffman_scans(&file(0xC9, &[&both])));
+        assert!(!whole_huffman_scans(&[0xFF, 0xD8]));
     }
 }

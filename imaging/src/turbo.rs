@@ -152,7 +152,12 @@ impl Handle {
         // SAFETY: `jpeg` is a live slice of the given length.
         let status =
             unsafe { tj::tj3DecompressHeader(self.handle, jpeg.as_ptr(), jpeg.len() as _) };
-        self.check(status)?;
+        // A warning leaves the header read; the decode that follows meets
+        // it again and judges it.
+        match self.check(status) {
+            Err(e) if !e.warning => return Err(e),
+            _ => {}
+        }
         let dim = |p| u32::try_from(self.get(p)).unwrap_or(0);
         Ok(Header {
             width: dim(tj::TJPARAM_TJPARAM_JPEGWIDTH),

@@ -126,6 +126,50 @@ fn damaged_and_odd_jpeg_streams() {
             ),
         }
     }
+    // Files whose cut no retry with an EOI can reveal: an arithmetic-coded
+    // scan (its decoder reads a marker as zeros, silently), and a
+    // progressive file cut cleanly between two scans (it would decode, only
+    // coarser). Both must be refused as truncated, not published degraded.
+    let arithmetic = cjpeg(&dir, &["-arithmetic"], &ppm);
+    let (data, eoi) = scan_bounds(&arithmetic);
+    let progressive = cjpeg(&dir, &["-progressive"], &ppm);
+    let second = progressive
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| *w == [0xFF, 0xDA])
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("a second scan");
+    // A warning met while reading the header (an unknown JFIF version) is as
+    // harmless there as anywhere: decoded like the original.
+    let baseline = cjpeg(&dir, &["-quality", "85"], &ppm);
+    let reference = djpeg(&dir, "jfif2", &baseline);
+    let mut jfif2 = baseline.clone();
+    assert_eq!(&jfif2[6..11], b"JFIF\0", "cjpeg writes JFIF first");
+    jfif2[11] = 2;
+    let size = reference.dimensions();
+    report.compare(
+        "JFIF version 2.01",
+        pixpipe(&jfif2, size),
+        &reference,
+        BOUND,
+    );
+    for (case, cut) in [
+        (
+            "arithmetic cut inside the scan",
+            &arithmetic[..data + (eoi - data) / 2],
+        ),
+        ("arithmetic without EOI", &arithmetic[..eoi]),
+        ("progressive cut between scans", &progressive[..second]),
+    ] {
+        match pixpipe(cut, (1, 1)) {
+            Err(e) if e.code() == "truncated_image" => {}
+            other => report.fail(
+                case,
+                format!("{:?}, want truncated_image", other.map(|i| i.dimensions())),
+            ),
+        }
+    }
     report.finish("damaged JPEG streams");
 }
 
