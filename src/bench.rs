@@ -166,7 +166,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         "summary": true, "anchor": label, "peak_rss_kb": peak, "baseline_rss_kb": baseline,
         "per_image_rss_reset": can_reset, "versions": versions(),
         "threads": match args.threads {
-            1 => "single engine thread (JPEG shrink-on-load decodes components on helper threads)"
+            1 => "single engine thread"
                 .to_string(),
             n => format!("up to {n} (variants encoded side by side)"),
         },
