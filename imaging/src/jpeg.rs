@@ -247,12 +247,16 @@ fn fatal(err: TurboError) -> ImagingError {
     ];
     if unsupported.iter().any(|u| m.contains(u)) {
         ImagingError::UnsupportedFormat("jpeg")
-    } else if m.contains("Image is too large")
-        || m.contains("Maximum supported image dimension")
-        || m.contains("too wide")
+    } else if [
+        "Image is too large",
+        "Maximum supported image dimension",
+        "too wide",
+        "Insufficient memory",
+        "more than",
+    ]
+    .iter()
+    .any(|l| m.contains(l))
     {
-        ImagingError::LimitExceeded(format!("jpeg: {m}"))
-    } else if m.contains("Insufficient memory") || m.contains("more than") {
         ImagingError::LimitExceeded(format!("jpeg: {m}"))
     } else if m.contains("Premature end") {
         ImagingError::Truncated
