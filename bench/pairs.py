@@ -8,9 +8,9 @@ all threads, from wait4's rusage) and peak RSS reported as medians.
 Pairs:
   seed      pixpipe process --preset seed JPEG   vs  djpeg -scale 1/8 JPEG
   standard  pixpipe process JPEG (standard job)  vs  djpeg JPEG (full size)
-  heic      pixpipe process --preset seed HEIC   vs  heif-convert HEIC out.png
-            (only with --heic; heif-convert also writes a PNG, so its CPU time
-            includes a PNG encode of the full image)
+  heic      pixpipe process --preset seed HEIC   vs  heif-convert HEIC out.y4m
+            (only with --heic; heif-convert writes the decoded YCbCr planes
+            as Y4M, so its time is the decode with next to no output work)
 The ratio column is pixpipe's median CPU over the reference's. Standard
 library only; needs djpeg (libjpeg-turbo-progs) and, for --heic,
 heif-convert (libheif-examples).
@@ -62,7 +62,7 @@ def main():
     ]
     if a.heic:
         pairs.append(("heic", [a.pixpipe, "process", "--preset", "seed", "--out", out, a.heic],
-                      ["heif-convert", a.heic, os.path.join(out, "ref.png")]))
+                      ["heif-convert", a.heic, os.path.join(out, "ref.y4m")]))
     print(f"{'pair':9} {'pixpipe ms':>10} {'ref ms':>8} {'ratio':>6} {'pixpipe RSS':>12} {'ref RSS':>9}")
     for name, ours, ref in pairs:
         (c1, r1), (c2, r2) = run(ours, a.reps), run(ref, a.reps)
