@@ -18,15 +18,21 @@ pub(crate) struct JpegMarkers<'a> {
     pub adobe: bool,
 }
 
+/// `Exif\0\0` then a TIFF header in either byte order.
+fn is_exif(payload: &[u8]) -> bool {
+    payload.get(..6) == Some(b"Exif\0\0") && matches!(payload.get(6..10), Some(b"II*\0" | b"MM\0*"))
+}
+
 /// Reads the segments of `b` from SOI to the first SOS.
 pub(crate) fn jpeg(b: &[u8]) -> JpegMarkers<'_> {
     let mut found = JpegMarkers::default();
     for (marker, payload) in segments(b).take(MAX_SEGMENTS) {
         match marker {
-            0xE1 if found.exif.is_none() && payload.starts_with(b"Exif\0") => {
-                found.exif = Some(payload);
-            }
-            0xEE if payload.starts_with(b"Adobe") => found.adobe = true,
+            // The first APP1 that holds a TIFF header (as browsers skip
+            // a broken one and read the next).
+            0xE1 if found.exif.is_none() && is_exif(payload) => found.exif = Some(payload),
+            // libjpeg reads an Adobe segment only when it is whole (12 bytes).
+            0xEE if payload.len() >= 12 && payload.starts_with(b"Adobe") => found.adobe = true,
             _ => {}
         }
     }
@@ -168,16 +174,21 @@ mod tests {
     #[test]
     fn markers_are_found_before_the_scan_only() {
         let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0];
-        b.extend_from_slice(&[0xFF, 0xE1, 0, 10]);
-        b.extend_from_slice(b"Exif\0\0MM");
+        b.extend_from_slice(&[0xFF, 0xE1, 0, 15]);
+        b.extend_from_slice(b"Exif\0\0garbage");
+        b.extend_from_slice(&[0xFF, 0xE1, 0, 12]);
+        b.extend_from_slice(b"Exif\0\0MM\0*");
         b.extend_from_slice(&[0xFF, 0xEE, 0, 14]);
         b.extend_from_slice(b"Adobe\0\x64\0\0\0\0\x02");
         b.extend_from_slice(&[0xFF, 0xDA, 0, 2, 0xFF, 0xEE, 0, 7]);
         b.extend_from_slice(b"Adobe");
         let m = jpeg(&b);
-        assert_eq!(m.exif, Some(&b"Exif\0\0MM"[..]));
+        assert_eq!(m.exif, Some(&b"Exif\0\0MM\0*"[..]));
         assert!(m.adobe);
         assert!(!jpeg(&b[..16]).adobe);
+        // A short Adobe segment is not one, for libjpeg nor for us.
+        let short = [0xFF, 0xD8, 0xFF, 0xEE, 0, 7, b'A', b'd', b'o', b'b', b'e'];
+        assert!(!jpeg(&short).adobe);
         assert_eq!(
             jpeg(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]),
             JpegMarkers::default()
