@@ -137,33 +137,11 @@ fn entropy_len(data: &[u8]) -> usize {
 /// The (marker, payload) pairs of the segments up to the first scan header
 /// (SOS, the last one yielded).
 pub(crate) fn segments(b: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
-    let mut at = 2; // after SOI
-    let mut done = false;
+    let mut at = Some(2); // after SOI
     std::iter::from_fn(move || {
-        loop {
-            if done {
-                return None;
-            }
-            // Junk before a marker (as libjpeg tolerates it), then fill bytes.
-            while *b.get(at)? != 0xFF {
-                at += 1;
-            }
-            while *b.get(at)? == 0xFF {
-                at += 1;
-            }
-            let marker = *b.get(at)?;
-            at += 1;
-            match marker {
-                0x01 | 0xD0..=0xD8 => continue,
-                0xD9 => return None,
-                _ => {}
-            }
-            done = marker == 0xDA;
-            let len = usize::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
-            let payload = b.get(at + 2..at + len.max(2))?;
-            at += len.max(2);
-            return Some((marker, payload));
-        }
+        let (marker, start, end) = next_segment(b, at?)?;
+        at = (marker != 0xDA).then_some(end);
+        Some((marker, &b[start..end]))
     })
 }
 
