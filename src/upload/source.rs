@@ -93,7 +93,7 @@ impl Source {
             Failure::new(
                 "unknown_image_type",
                 format!(
-                    "{} is neither JPEG, PNG, WebP nor GIF by its first bytes or its extension",
+                    "{} is neither JPEG, PNG, WebP, GIF nor HEIC by its first bytes or its extension",
                     path.display()
                 ),
             )
