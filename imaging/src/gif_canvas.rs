@@ -100,6 +100,8 @@ fn fail(err: DecodingError) -> ImagingError {
         DecodingError::OutOfMemory | DecodingError::MemoryLimit => {
             ImagingError::LimitExceeded(format!("gif: {err}"))
         }
+        // LZW data that stops before the frame is full.
+        other if other.to_string().contains("truncated") => ImagingError::Truncated,
         other => ImagingError::Corrupt(format!("gif: {other}")),
     }
 }
@@ -168,6 +170,15 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Result<Pixels, ImagingErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_whose_data_stops_short_is_truncated() {
+        // An 8x8 frame whose LZW data holds only about 10 pixels.
+        let short = b"GIF89a\x08\0\x08\0\x81\0\0\xff\0\0\0\xff\0\0\0\xff\xff\xff\xff\x2c\0\0\0\0\x08\0\x08\0\0\x02\x08\x0c\xc3\x30\x0c\xc3\x30\x0c\x53\0\x3b";
+        assert_eq!(short.len(), 47);
+        let err = decode(short, &Limits::default()).expect_err("short frame");
+        assert_eq!(err, ImagingError::Truncated);
+    }
 
     #[test]
     fn header_walk_finds_the_first_frame() {
