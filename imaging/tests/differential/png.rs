@@ -8,7 +8,7 @@
 //! 16 bits: the reference is rounded to nearest 8-bit (`v * 255 / 65535`);
 //! pixpipe's 16 to 8 bit step may truncate or round, so max 1, mean 0.5.
 
-use crate::common::push_chunk;
+use crate::common::{push_chunk, zlib_stored};
 use crate::support::{Bound, H, Report, Scratch, W, grey, picture, pixpipe, read_pnm, run};
 
 struct Case {
@@ -235,26 +235,6 @@ fn with_png_crate(case: &Case) -> Vec<u8> {
     writer.write_image_data(&data).expect("png data");
     writer.finish().expect("png end");
     bytes
-}
-
-/// zlib with stored (uncompressed) deflate blocks.
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = data.chunks(65_535).collect();
-    for (i, block) in blocks.iter().enumerate() {
-        out.push(u8::from(i + 1 == blocks.len()));
-        let len = block.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
-    out
 }
 
 /// The same picture interlaced with Adam7 (filter type 0 on every row).
