@@ -211,15 +211,12 @@ impl Handle {
         pixel: Pixel,
     ) -> Result<(), TurboError> {
         let pitch = width as usize * pixel.channels();
-        let rows = u32::try_from(self.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT))
-            .unwrap_or(0)
-            .div_ceil(self.denom) as usize;
+        let count = self.samples(width, pixel.channels())?;
         out.clear();
-        out.reserve_exact(pitch * rows);
-        self.check_size(out.capacity(), width, pixel.channels())?;
-        // SAFETY: the spare capacity holds `rows` rows of `pitch` bytes for
-        // the size the header gives (checked above), so libjpeg writes inside
-        // it; on success or a warning every sample has been written.
+        out.reserve_exact(count);
+        // SAFETY: the spare capacity holds `count` bytes, every row of
+        // `pitch` bytes at the size the header gives, so libjpeg writes
+        // inside it; on success or a warning every sample has been written.
         let status = unsafe {
             tj::tj3Decompress8(
                 self.handle,
@@ -232,8 +229,8 @@ impl Handle {
         };
         let result = self.check(status);
         if result.is_ok() || result.as_ref().is_err_and(|e| e.warning) {
-            // SAFETY: see above: all `pitch * rows` bytes are initialised.
-            unsafe { out.set_len(pitch * rows) };
+            // SAFETY: see above: all `count` bytes are initialised.
+            unsafe { out.set_len(count) };
         }
         result
     }
@@ -249,7 +246,9 @@ impl Handle {
         precision: u32,
     ) -> Result<(), TurboError> {
         let pitch = width as usize * pixel.channels();
-        self.check_size(out.len(), width, pixel.channels())?;
+        if out.len() < self.samples(width, pixel.channels())? {
+            return Err(misfit());
+        }
         // SAFETY: as in `decode8`; both functions write `pitch` samples of
         // 16 bits per row.
         let status = unsafe {
@@ -276,21 +275,26 @@ impl Handle {
         self.check(status)
     }
 
-    /// `len` samples of rows of `width` pixels must hold the whole image
-    /// at the current scale.
-    fn check_size(&self, len: usize, width: u32, channels: usize) -> Result<(), TurboError> {
+    /// How many samples the whole image holds at the current scale, as rows
+    /// of `width` pixels of `channels` samples (`width` must be the scaled
+    /// header width).
+    fn samples(&self, width: u32, channels: usize) -> Result<usize, TurboError> {
         let side = |p| u32::try_from(self.get(p)).unwrap_or(0).div_ceil(self.denom) as usize;
         let (cols, rows) = (
             side(tj::TJPARAM_TJPARAM_JPEGWIDTH),
             side(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
         );
-        if cols == 0 || cols != width as usize || len < cols * channels * rows {
-            return Err(TurboError {
-                warning: false,
-                message: "jpeg: output buffer does not fit the image".into(),
-            });
+        if cols == 0 || cols != width as usize {
+            return Err(misfit());
         }
-        Ok(())
+        Ok(cols * channels * rows)
+    }
+}
+
+fn misfit() -> TurboError {
+    TurboError {
+        warning: false,
+        message: "jpeg: output buffer does not fit the image".into(),
     }
 }
 
