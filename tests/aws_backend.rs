@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::Photo;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_backend_processes_an_upload_end_to_end() {
-    let bytes = std::fs::read(common::corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let results = process_on_aws(bytes, "image/jpeg").await;
     assert_eq!(results.len(), 3);
 }

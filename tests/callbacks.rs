@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use common::{TestApp, assert_problem, corpus, spawn_app, spawn_with};
+use common::{Photo, TestApp, assert_problem, spawn_app, spawn_with};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -141,7 +141,7 @@ async fn get_raw(app: &TestApp, id: &str) -> Bytes {
 async fn succeeded_job_is_posted_signed_and_equal_to_get() {
     let app = app_allowing_private().await;
     let mut rx = receiver(0).await;
-    let photo = std::fs::read(corpus("Wine_by_Jakkub_Mede.jpg")).unwrap();
+    let photo = Photo::Portrait.bytes().to_vec();
     let job = app
         .run_job(
             photo,
@@ -178,7 +178,7 @@ async fn succeeded_job_is_posted_signed_and_equal_to_get() {
 async fn failing_receiver_is_retried_until_it_answers() {
     let app = app_allowing_private().await;
     let mut rx = receiver(2).await;
-    let photo = std::fs::read(corpus("Wine_by_Jakkub_Mede.jpg")).unwrap();
+    let photo = Photo::Portrait.bytes().to_vec();
     let job = app
         .run_job(
             photo,

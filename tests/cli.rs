@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::Photo;
+
 use std::process::Command;
 
 use serde_json::Value;
@@ -14,7 +16,7 @@ fn process_writes_variants_and_prints_json_lines() {
     let output = Command::new(env!("CARGO_BIN_EXE_pixpipe"))
         .args(["process", "--preset", "standard", "--out"])
         .arg(out.path())
-        .arg(common::corpus("rocket.jpg"))
+        .arg(common::photo_file(Photo::Rocket))
         .arg(&bad)
         .output()
         .unwrap();

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{corpus, spawn_app};
+use common::{Photo, spawn_app};
 use serde_json::json;
 
 /// The stated bound on the whole process (server, workers, test client).
@@ -57,8 +57,7 @@ fn peak_rss_mib() -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_inputs_fail_fast_with_codes() {
     let app = spawn_app().await;
-    let photo =
-        std::fs::read(corpus("phone12mp_Dragonfly_by_Bolly_crop4032x3024_q90.jpg")).unwrap();
+    let photo = Photo::Phone12mp.bytes().to_vec();
     let bomb = png(20_000, 20_000, 20_000);
     assert!(
         bomb.len() < 1_000_000,
@@ -117,11 +116,7 @@ async fn hostile_inputs_fail_fast_with_codes() {
     }
     // Still serving: a real photo goes through after all that.
     let job = app
-        .run_job(
-            std::fs::read(corpus("rocket.jpg")).unwrap(),
-            "image/jpeg",
-            json!({}),
-        )
+        .run_job(Photo::Rocket.bytes().to_vec(), "image/jpeg", json!({}))
         .await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let peak = peak_rss_mib();

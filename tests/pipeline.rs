@@ -1,9 +1,9 @@
-//! End to end in local mode: a corpus photo through the API exactly as a
+//! End to end in local mode: a photo through the API exactly as a
 //! client sends it (create → signed PUT → poll), then the published files.
 
 mod common;
 
-use common::{corpus, spawn_app};
+use common::{Photo, spawn_app};
 use image::{GenericImageView, ImageFormat};
 use serde_json::{Value, json};
 
@@ -52,8 +52,7 @@ async fn check_results(app: &common::TestApp, job: &Value) -> Vec<(String, image
 #[tokio::test(flavor = "multi_thread")]
 async fn standard_job_publishes_three_variants() {
     let app = spawn_app().await;
-    let bytes =
-        std::fs::read(corpus("phone12mp_Dragonfly_by_Bolly_crop4032x3024_q90.jpg")).unwrap();
+    let bytes = Photo::Phone12mp.bytes().to_vec();
     let job = app
         .run_job(bytes, "image/jpeg", json!({"filename": "dragonfly.jpg"}))
         .await;
@@ -81,8 +80,7 @@ async fn standard_job_publishes_three_variants() {
 #[tokio::test(flavor = "multi_thread")]
 async fn exif_rotated_photo_comes_out_upright() {
     let app = spawn_app().await;
-    let path = corpus("picosdeeuropa_by_Aitzol_Berasategi_orient6.jpg");
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = Photo::Rotated.bytes().to_vec();
     let stored = image::load_from_memory(&bytes).unwrap(); // no orientation applied
     assert_eq!(stored.dimensions(), (3264, 2448));
     let job = app.run_job(bytes, "image/jpeg", json!({})).await;
@@ -123,7 +121,7 @@ fn mean_abs_diff(a: &image::DynamicImage, b: &image::DynamicImage) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_preset_gives_one_300_square_jpeg() {
     let app = spawn_app().await;
-    let bytes = std::fs::read(corpus("Wine_by_Jakkub_Mede.jpg")).unwrap();
+    let bytes = Photo::Portrait.bytes().to_vec();
     let job = app
         .run_job(bytes, "image/jpeg", json!({"preset": "seed"}))
         .await;
@@ -138,7 +136,7 @@ async fn seed_preset_gives_one_300_square_jpeg() {
 #[tokio::test(flavor = "multi_thread")]
 async fn custom_variants_and_other_formats() {
     let app = spawn_app().await;
-    let bytes = std::fs::read(corpus("Gulp.png")).unwrap();
+    let bytes = Photo::Alpha.bytes().to_vec();
     let variants = json!([
         {"name": "square", "width": 200, "height": 200, "fit": "contain", "format": "png", "quality": 90},
         {"name": "wide", "width": 400, "height": 100, "fit": "fill", "format": "jpeg", "quality": 70},
@@ -154,7 +152,7 @@ async fn custom_variants_and_other_formats() {
     assert_eq!(dims, [(200, 200), (400, 100), (1024, 640)]);
     assert!(images[0].1.color().has_alpha(), "PNG output keeps alpha");
 
-    let webp = std::fs::read(corpus("aitzgorri_by_Aitzol_Berasategi_q90.webp")).unwrap();
+    let webp = Photo::Webp.bytes().to_vec();
     let job = app.run_job(webp, "image/webp", json!({})).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     check_results(&app, &job).await;
@@ -163,7 +161,7 @@ async fn custom_variants_and_other_formats() {
 #[tokio::test(flavor = "multi_thread")]
 async fn list_get_etag_and_delete() {
     let app = spawn_app().await;
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let mut ids = Vec::new();
     for _ in 0..3 {
         let created = app.create_for(&bytes, "image/jpeg", json!({})).await;

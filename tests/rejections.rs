@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_problem, corpus, headers_of, spawn_app, spawn_with};
+use common::{Photo, assert_problem, headers_of, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
 fn with_query(url: &str, key: &str, value: &str) -> String {
@@ -23,7 +23,7 @@ fn with_query(url: &str, key: &str, value: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn upload_url_is_bound_to_key_type_length_and_time() {
     let app = spawn_app().await;
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
     let other = app.create_for(&bytes, "image/jpeg", json!({})).await;
     let url = created["upload"]["url"].as_str().unwrap();
@@ -109,7 +109,7 @@ async fn upload_url_is_bound_to_key_type_length_and_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_upload_url_is_refused_and_job_expires() {
     let app = spawn_with(|a| a.upload_ttl_secs = 1).await;
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_problem(app.upload(&created, bytes).await, 403, "upload_expired").await;

@@ -5,13 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{corpus, spawn_in};
+use common::{Photo, spawn_in};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn queued_job_runs_after_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
 
     // A server that only accepts uploads: the job stays queued.
     let app = spawn_in(dir.path(), |a| a.workers = Some(0)).await;
@@ -48,7 +48,7 @@ async fn queued_job_runs_after_restart() {
 async fn job_whose_last_delivery_is_lost_fails() {
     use pixpipe_core::WorkQueue;
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let app = spawn_in(dir.path(), |a| {
         a.workers = Some(0);
         a.max_attempts = 1;

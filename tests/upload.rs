@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Photo;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -67,11 +69,11 @@ async fn check_result(app: &common::TestApp, url: &str, format: &str, size: &str
 async fn two_photos_print_result_urls_that_serve_the_variants() {
     let app = common::spawn_app().await;
     let (code, stdout, stderr) = run(uploader(&app.base)
-        .arg(common::corpus("rocket.jpg"))
-        .arg(common::corpus("astronaut.png")))
+        .arg(common::photo_file(Photo::Rocket))
+        .arg(common::photo_file(Photo::Png)))
     .await;
     assert_eq!(code, Some(0), "stdout: {stdout}\nstderr: {stderr}");
-    for file in ["rocket.jpg: succeeded", "astronaut.png: succeeded"] {
+    for file in ["rocket.jpg: succeeded", "photo.png: succeeded"] {
         assert!(stdout.contains(file), "{stdout}");
     }
     let results: Vec<Vec<&str>> = stdout
@@ -94,8 +96,8 @@ async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
     let app = common::spawn_app().await;
     let (code, stdout, stderr) = run(uploader(&app.base)
         .arg("--json")
-        .arg(common::corpus("rocket.jpg"))
-        .arg(common::corpus("Wine_by_Jakkub_Mede.jpg")))
+        .arg(common::photo_file(Photo::Rocket))
+        .arg(common::photo_file(Photo::Portrait)))
     .await;
     assert_eq!(code, Some(0), "stderr: {stderr}");
     assert!(
@@ -108,7 +110,7 @@ async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
         .iter()
         .map(|j| j["filename"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["rocket.jpg", "Wine_by_Jakkub_Mede.jpg"]);
+    assert_eq!(names, ["rocket.jpg", "portrait.jpg"]);
     for job in &jobs {
         assert_eq!(job["status"], "succeeded", "{job}");
         assert!(job.get("upload").is_none(), "no spent upload URL: {job}");
@@ -128,9 +130,9 @@ async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
     let (code, stdout, stderr) = run(uploader(&app.base)
         .arg("--json")
         .arg(&bad)
-        .arg(common::corpus("rocket.jpg"))
+        .arg(common::photo_file(Photo::Rocket))
         .arg(dir.path().join("missing.jpg"))
-        .arg(common::corpus("Wine_by_Jakkub_Mede.jpg")))
+        .arg(common::photo_file(Photo::Portrait)))
     .await;
     assert_eq!(code, Some(1), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("bad.jpg: not_an_image: "), "{stderr}");
@@ -139,7 +141,7 @@ async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("Wine_by_Jakkub_Mede.jpg: payload_too_large: "),
+        stderr.contains("portrait.jpg: payload_too_large: "),
         "{stderr}"
     );
     let jobs: Vec<Value> = serde_json::from_str(&stdout).unwrap();
@@ -164,7 +166,7 @@ async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_is_refused_with_401_and_the_right_one_works() {
     let app = common::spawn_with(|a| a.api_keys = "right-key".into()).await;
-    let photo = common::corpus("rocket.jpg");
+    let photo = common::photo_file(Photo::Rocket);
     let (code, stdout, stderr) =
         run(uploader(&app.base).args(["--key", "wrong-key"]).arg(&photo)).await;
     assert_eq!(code, Some(1), "stdout: {stdout}");

@@ -5,13 +5,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_problem, corpus, spawn_app};
+use common::{Photo, assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_returns_on_change_or_at_timeout() {
     let app = spawn_app().await;
-    let bytes = std::fs::read(corpus("rocket.jpg")).unwrap();
+    let bytes = Photo::Rocket.bytes().to_vec();
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
     let url = app.url(&format!("/v1/jobs/{}", created["id"].as_str().unwrap()));
 

@@ -19,17 +19,25 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// The benchmark corpus beside the repository (`../shared/bench/corpus`), or `PIXPIPE_CORPUS`.
-pub fn corpus(name: &str) -> PathBuf {
-    let dir = std::env::var_os("PIXPIPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/corpus"));
-    let path = dir.join(name);
-    assert!(
-        path.is_file(),
-        "corpus file {} is missing: set PIXPIPE_CORPUS",
-        path.display()
-    );
+pub use pixpipe_testphotos::Photo;
+
+/// `photo` as a file, for commands that take paths: written once under the
+/// build's temp dir for tests (atomically: tests and test binaries run at once).
+pub fn photo_file(photo: Photo) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("photos");
+    std::fs::create_dir_all(&dir).expect("photo dir");
+    let path = dir.join(photo.file_name());
+    if std::fs::read(&path).ok().as_deref() != Some(photo.bytes()) {
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = dir.join(format!(
+            "{}.{}-{n}.partial",
+            photo.file_name(),
+            std::process::id()
+        ));
+        std::fs::write(&partial, photo.bytes()).expect("write photo");
+        std::fs::rename(&partial, &path).expect("place photo");
+    }
     path
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
-  buildSite, corpus, launchBrowser, newPage, renderedResults, settledUpload, startPixpipe, startStatic, tempDir,
+  buildSite, photo, launchBrowser, newPage, renderedResults, settledUpload, startPixpipe, startStatic, tempDir,
 } from './helpers.mjs';
 
 let site;
@@ -44,7 +44,7 @@ test('the page on another origin uploads through CORS and renders three results'
   await page.goto(`${site.origin}/allowed/`);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.api), allowing.url);
 
-  await page.setInputFiles('#files', corpus('rocket.jpg'));
+  await page.setInputFiles('#files', photo);
   const done = await settledUpload(page);
   assert.equal(done.state, 'succeeded', `${done.text}\n${page.problems.join('\n')}\n${allowing.logs()}`);
 
@@ -60,7 +60,7 @@ test('the page on another origin uploads through CORS and renders three results'
 test('a server that does not allow the origin is reported, not hidden', { timeout: 60000 }, async () => {
   const page = await newPage(browser);
   await page.goto(`${site.origin}/refused/`);
-  await page.setInputFiles('#files', corpus('rocket.jpg'));
+  await page.setInputFiles('#files', photo);
   const refused = await settledUpload(page, 30000);
   assert.equal(refused.state, 'error', refused.text);
   assert.match(refused.error, /did not reach http:\/\/127\.0\.0\.1:\d+.*CORS/, refused.error);

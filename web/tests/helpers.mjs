@@ -21,13 +21,8 @@ export function pixpipeBin() {
   return bin;
 }
 
-/** A photo of the benchmark corpus ($PIXPIPE_CORPUS or ../shared/bench/corpus). */
-export function corpus(name) {
-  const dir = process.env.PIXPIPE_CORPUS || path.join(repoRoot, '..', 'shared', 'bench', 'corpus');
-  const file = path.join(dir, name);
-  if (!existsSync(file)) throw new Error(`corpus file ${file} is missing: set PIXPIPE_CORPUS`);
-  return file;
-}
+/** The photograph that ships with the repository (testphotos/rocket.jpg; see its SOURCES.md). */
+export const photo = path.join(repoRoot, 'testphotos', 'rocket.jpg');
 
 export function tempDir(prefix) {
   return mkdtempSync(path.join(tmpdir(), `pixpipe-web-${prefix}-`));

@@ -1,10 +1,10 @@
-// The page served by a local pixpipe server at `/` (same origin): a corpus
+// The page served by a local pixpipe server at `/` (same origin): a
 // photo goes through the file input and three result images render; a file
 // that is not an image shows the API's problem code and detail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  corpus, launchBrowser, newPage, renderedResults, settledUpload, startPixpipe,
+  photo, launchBrowser, newPage, renderedResults, settledUpload, startPixpipe,
 } from './helpers.mjs';
 
 let server;
@@ -20,13 +20,13 @@ after(async () => {
   await server?.stop();
 });
 
-test('a corpus photo uploaded through the file input renders three results', { timeout: 180000 }, async () => {
+test('a photo uploaded through the file input renders three results', { timeout: 180000 }, async () => {
   const page = await newPage(browser);
   await page.goto(`${server.url}/`);
   assert.equal(await page.title(), 'pixpipe: upload images');
   assert.match(await page.locator('#status').textContent(), /Ready/);
 
-  await page.setInputFiles('#files', corpus('rocket.jpg'));
+  await page.setInputFiles('#files', photo);
   const done = await settledUpload(page);
   assert.equal(done.state, 'succeeded', `${done.text}\n${page.problems.join('\n')}\n${server.logs()}`);
 

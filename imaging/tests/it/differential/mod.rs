@@ -6,13 +6,8 @@
 //! states. The reference tools come from Debian: libjpeg-turbo-progs, webp,
 //! gifsicle, netpbm (a missing one fails the test naming its package).
 //!
-//! Run: `cargo test -p pixpipe-imaging --test differential -- --nocapture`
+//! Run: `cargo test -p pixpipe-imaging --test it differential -- --nocapture`
 //! prints every case with its max and mean differences per channel.
-
-#[path = "../colour_ref/mod.rs"]
-mod colour_ref;
-#[path = "../common/mod.rs"]
-mod common;
 
 mod gif;
 mod jpeg;

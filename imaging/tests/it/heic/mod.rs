@@ -9,8 +9,6 @@
 
 mod boxes;
 mod colour;
-#[path = "../common/mod.rs"]
-mod common;
 mod errors;
 mod tools;
 
@@ -183,7 +181,7 @@ fn irot_and_imir_are_applied_like_libheif() {
 #[test]
 fn exif_orientation_applies_only_without_irot() {
     let img = DynamicImage::ImageRgba8(scene(320, 200));
-    let jpeg = common::with_exif_orientation(&common::jpeg(&img, 95), 6);
+    let jpeg = crate::common::with_exif_orientation(&crate::common::jpeg(&img, 95), 6);
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("in.jpg"), &jpeg).expect("write jpeg");
     let status = std::process::Command::new("heif-enc")

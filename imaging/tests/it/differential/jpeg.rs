@@ -13,7 +13,9 @@
 //! differently. Any other decoder's IDCT or upsampling shows up as several
 //! levels at edges and fails.
 
-use crate::support::{Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm};
+use crate::differential::support::{
+    Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm,
+};
 
 pub const BOUND: Bound = Bound::new(1, 0.05);
 

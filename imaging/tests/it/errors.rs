@@ -2,9 +2,7 @@
 //! decompression bombs, and a deterministic garbage sweep that must never
 //! panic or hang. Also: a 49 MP image still decodes under default limits.
 
-mod common;
-
-use common::{Rng, encode, jpeg, png_of_zeros, png_start, push_chunk, quadrants, variant};
+use crate::common::{Rng, encode, jpeg, png_of_zeros, png_start, push_chunk, quadrants, variant};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder, ImageFormat};
 use pixpipe_imaging::{Fit, Format, ImagingError, Limits, Variant, probe, process, sniff};
@@ -209,7 +207,7 @@ fn garbage_never_panics() {
         encode(&img, ImageFormat::Png),
         encode(&img, ImageFormat::Gif),
         encode(&img, ImageFormat::WebP),
-        common::with_exif_orientation(&jpeg(&img, 80), 6),
+        crate::common::with_exif_orientation(&jpeg(&img, 80), 6),
     ];
     let prefixes: [&[u8]; 6] = [
         b"\xFF\xD8\xFF",

@@ -9,7 +9,9 @@
 //! pixpipe's 16 to 8 bit step may truncate or round, so max 1, mean 0.5.
 
 use crate::common::{push_chunk, zlib_stored};
-use crate::support::{Bound, H, Report, Scratch, W, grey, picture, pixpipe, read_pnm, run};
+use crate::differential::support::{
+    Bound, H, Report, Scratch, W, grey, picture, pixpipe, read_pnm, run,
+};
 
 struct Case {
     name: String,

@@ -8,8 +8,8 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use moxcms::ColorProfile;
 
 use crate::colour_ref::{DISPLAY_P3, to_srgb8};
-use crate::jpeg::{BOUND, cjpeg, djpeg, sources};
-use crate::support::{Bound, Report, Scratch, pixpipe, run};
+use crate::differential::jpeg::{BOUND, cjpeg, djpeg, sources};
+use crate::differential::support::{Bound, Report, Scratch, pixpipe, run};
 
 /// Offset just past the last SOS segment's header (where its entropy-coded
 /// data begins), and the offset of the EOI marker.
@@ -195,7 +195,7 @@ fn icc_profile_over_four_app2_segments_is_applied() {
         );
         p.0 = [r, g, b, 255];
     }
-    let untransformed = crate::support::Diff::between(&p3, &reference);
+    let untransformed = crate::differential::support::Diff::between(&p3, &reference);
     assert!(
         untransformed.max[0] > 20,
         "the profile should matter: {untransformed}"

@@ -2,9 +2,7 @@
 //! palette PNG with transparency, grey+alpha PNG, and AVIF/HEIC refused
 //! with `unsupported_format` naming the format.
 
-mod common;
-
-use common::{decode, png_start, push_chunk, variant, zlib_stored};
+use crate::common::{decode, png_start, push_chunk, variant, zlib_stored};
 use jpeg_encoder::{ColorType, Encoder};
 use pixpipe_imaging::{Fit, Format, Limits, process};
 

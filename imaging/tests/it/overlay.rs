@@ -2,9 +2,7 @@
 //! watermark: position, opacity, size threshold, orientation, and the error
 //! when none is given.
 
-mod common;
-
-use common::{close, decode, encode, jpeg, variant, with_exif_orientation};
+use crate::common::{close, decode, encode, jpeg, variant, with_exif_orientation};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 use pixpipe_imaging::{
     Colour, Fit, Format, Gravity, Limits, Variant, Watermark, WatermarkPlacement, process,

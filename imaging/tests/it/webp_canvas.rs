@@ -6,12 +6,10 @@
 //! `image` crate, or by the engine itself for lossy frames with alpha), and
 //! one is made by Debian's `webpmux` and `cwebp` (package `webp`).
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{close, decode, quadrants, riff_chunks, riff_webp, variant, vp8l, vp8x};
+use crate::common::{close, decode, quadrants, riff_chunks, riff_webp, variant, vp8l, vp8x};
 use image::{Rgba, RgbaImage};
 use pixpipe_imaging::{Fit, Format, ImagingError, Limits, probe, process};
 
@@ -32,7 +30,7 @@ fn anmf(x: u32, y: u32, (w, h): (u32, u32), chunks: &[(&[u8; 4], &[u8])]) -> Vec
     }
     out.push(0); // blend, no disposal
     for (kind, body) in chunks {
-        common::push_riff_chunk(&mut out, kind, body);
+        crate::common::push_riff_chunk(&mut out, kind, body);
     }
     out
 }
@@ -114,7 +112,7 @@ fn lossy_first_frame_with_alpha_keeps_its_transparency() {
             img.put_pixel(x, y, Rgba([0, 0, 0, 0]));
         }
     }
-    let png = common::encode(&img.into(), image::ImageFormat::Png);
+    let png = crate::common::encode(&img.into(), image::ImageFormat::Png);
     let lossy = process(
         &png,
         &[variant(32, 24, Fit::Fill, Format::Webp, true)],
@@ -231,8 +229,8 @@ fn an_exif_chunk_after_the_frames_orients_the_canvas() {
     let first = anmf(16, 12, (32, 24), &[(b"VP8L", &vp8l(&quadrants(32, 24)))]);
     let mut bytes = animation(0x08, &first);
     let mut exif = b"Exif\0\0".to_vec();
-    exif.extend(common::orientation_tiff(6, false));
-    common::push_riff_chunk(&mut bytes, b"EXIF", &exif);
+    exif.extend(crate::common::orientation_tiff(6, false));
+    crate::common::push_riff_chunk(&mut bytes, b"EXIF", &exif);
     let len = u32::try_from(bytes.len() - 8).expect("small");
     bytes[4..8].copy_from_slice(&len.to_le_bytes());
     let out = process(

@@ -4,9 +4,7 @@
 //! the EXIF block (JPEG APP1, PNG `eXIf`, WebP `EXIF`) and however it is
 //! written (big- or little-endian TIFF, with or without `Exif\0\0`).
 
-mod common;
-
-use common::{
+use crate::common::{
     close, decode, encode, jpeg, orientation_tiff, png_with_exif, quadrants, variant,
     webp_with_exif, with_exif_orientation,
 };

@@ -2,11 +2,8 @@
 //! colours: naively without a profile, through an embedded CMYK profile with
 //! one; and a Display P3 and a CMYK JPEG go end to end to JPEG outputs.
 
-mod colour_ref;
-mod common;
-
-use colour_ref::{max_diff, srgb8_to_xyz_d50, to_srgb8, xyz_d50_to_srgb8};
-use common::{decode, variant};
+use crate::colour_ref::{max_diff, srgb8_to_xyz_d50, to_srgb8, xyz_d50_to_srgb8};
+use crate::common::{decode, variant};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use moxcms::{
     ColorProfile, DataColorSpace, LutDataType, LutStore, LutType, LutWarehouse, Matrix3d,
@@ -175,7 +172,10 @@ fn p3_and_cmyk_jpegs_end_to_end_to_jpeg() {
         .expect("encode");
     let got = run(&bytes, src.len(), Format::Jpeg);
     for (i, s) in src.iter().enumerate() {
-        let want = to_srgb8(&colour_ref::DISPLAY_P3, s.map(|v| f64::from(v) / 255.0));
+        let want = to_srgb8(
+            &crate::colour_ref::DISPLAY_P3,
+            s.map(|v| f64::from(v) / 255.0),
+        );
         assert!(
             max_diff(got[i], want) <= 6,
             "p3 {s:?}: {:?} vs {want:?}",

@@ -11,7 +11,9 @@
 
 use image::{Rgba, RgbaImage};
 
-use crate::support::{Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm};
+use crate::differential::support::{
+    Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm,
+};
 
 const EXACT: Bound = Bound::new(0, 0.0);
 

@@ -3,9 +3,7 @@
 //! same pixels at full size (a PNG of the decoded JPEG, which never
 //! shrinks): same sizes, same crops, same orientation, close colours.
 
-mod common;
-
-use common::{encode, mean_difference, variant, with_exif_orientation};
+use crate::common::{encode, mean_difference, variant, with_exif_orientation};
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage};
 use pixpipe_imaging::{Fit, Format, Gravity, Limits, Variant, process};
 

@@ -1,9 +1,7 @@
 //! Encoder options: progressive JPEG, lossless WebP, and metadata: nothing
 //! kept by default, only Copyright and Artist with `keep_copyright`.
 
-mod common;
-
-use common::{close, decode, encode, jpeg, variant};
+use crate::common::{close, decode, encode, jpeg, variant};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use pixpipe_imaging::{Fit, Format, Limits, Variant, process};
 

@@ -6,11 +6,9 @@
 //! come out in order, and later frames are ignored. GIFs are made here with
 //! the `gif` crate's encoder.
 
-mod common;
-
 use std::borrow::Cow;
 
-use common::{close, decode, variant};
+use crate::common::{close, decode, variant};
 use image::RgbaImage;
 use pixpipe_imaging::{Fit, Format, ImagingError, Limits, SourceFormat, probe, process};
 

@@ -6,11 +6,8 @@
 //! Tolerance: at most 2 levels per channel for lossless sources, 3 for JPEG
 //! (quality 100, 4:4:4). Each test prints the largest difference it saw.
 
-mod colour_ref;
-mod common;
-
-use colour_ref::{ADOBE_RGB, DISPLAY_P3, PROPHOTO, Space, max_diff, to_srgb8};
-use common::{decode, variant};
+use crate::colour_ref::{ADOBE_RGB, DISPLAY_P3, PROPHOTO, Space, max_diff, to_srgb8};
+use crate::common::{decode, variant};
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, ImageEncoder, RgbaImage};
@@ -208,7 +205,7 @@ fn grey_png_with_linear_grey_profile_is_encoded_to_srgb() {
     let img = run(&png_with_icc(&pixels, ExtendedColorType::L8, Some(profile)));
     let mut worst = 0;
     for (i, &v) in levels.iter().enumerate() {
-        let want = (colour_ref::srgb_encode(f64::from(v) / 255.0) * 255.0).round() as u8;
+        let want = (crate::colour_ref::srgb_encode(f64::from(v) / 255.0) * 255.0).round() as u8;
         let got = centre(&img, i);
         let d = max_diff([got[0], got[1], got[2]], [want; 3]);
         assert!(d <= 2, "grey level {v}: got {got:?}, want {want}");

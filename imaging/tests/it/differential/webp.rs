@@ -10,8 +10,10 @@
 //! stored losslessly, and premultiplied colour as for every test here.
 
 use crate::common::with_exif_orientation;
-use crate::jpeg::cjpeg;
-use crate::support::{Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm};
+use crate::differential::jpeg::cjpeg;
+use crate::differential::support::{
+    Bound, Pnm, Report, Scratch, picture, pixpipe, read_pnm, run, write_pnm,
+};
 
 const LOSSY: Bound = Bound::new(2, 0.1);
 const EXACT: Bound = Bound::new(0, 0.0);

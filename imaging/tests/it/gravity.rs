@@ -2,9 +2,7 @@
 //! the source survives; smart crops on detailed and salient regions; and
 //! that gravity leaves the other fits' geometry alone.
 
-mod common;
-
-use common::{close, decode, encode, jpeg, variant, with_exif_orientation};
+use crate::common::{close, decode, encode, jpeg, variant, with_exif_orientation};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 use pixpipe_imaging::{Fit, Format, Gravity, Limits, Variant, process};
 

@@ -4,11 +4,11 @@
 use image::DynamicImage;
 use pixpipe_imaging::{Fit, Format, ImagingError, Limits, Variant, process};
 
-use crate::tools::heif_enc;
+use crate::heic::tools::heif_enc;
 
 fn small() -> Vec<u8> {
     heif_enc(
-        &DynamicImage::ImageRgba8(crate::scene(320, 200)),
+        &DynamicImage::ImageRgba8(crate::heic::scene(320, 200)),
         &["-q", "50"],
     )
 }

@@ -2,9 +2,7 @@
 //! portrait and small sources, with and without enlargement, and the
 //! standard preset's guarantees.
 
-mod common;
-
-use common::{decode, encode, variant};
+use crate::common::{decode, encode, variant};
 use image::{DynamicImage, ImageFormat, RgbImage};
 use pixpipe_imaging::{Fit, Format, Limits, process};
 

@@ -2,9 +2,7 @@
 //! animated GIF, 16-bit and greyscale PNG, WebP input, and outputs that
 //! decode back at their stated size with no metadata.
 
-mod common;
-
-use common::{close, decode, encode, variant, with_exif_orientation};
+use crate::common::{close, decode, encode, variant, with_exif_orientation};
 use image::codecs::gif::GifEncoder;
 use image::{
     DynamicImage, Frame, GrayImage, ImageBuffer, ImageFormat, Luma, LumaA, Rgb, Rgba, RgbaImage,
@@ -203,8 +201,8 @@ fn webp_sources_decode() {
 
 #[test]
 fn outputs_decode_at_their_size_and_carry_no_metadata() {
-    let img = common::quadrants(123, 77);
-    let bytes = with_exif_orientation(&common::jpeg(&DynamicImage::ImageRgba8(img), 90), 1);
+    let img = crate::common::quadrants(123, 77);
+    let bytes = with_exif_orientation(&crate::common::jpeg(&DynamicImage::ImageRgba8(img), 90), 1);
     let variants = [
         variant(50, 50, Fit::Inside, Format::Jpeg, true),
         variant(61, 33, Fit::Cover, Format::Webp, true),

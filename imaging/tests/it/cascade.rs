@@ -2,9 +2,7 @@
 //! same variants made alone from the source, whatever order they are asked
 //! in, and come back in the order asked for.
 
-mod common;
-
-use common::{encode, mean_difference, variant, with_exif_orientation};
+use crate::common::{encode, mean_difference, variant, with_exif_orientation};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use pixpipe_imaging::{Fit, Format, Limits, process};
 

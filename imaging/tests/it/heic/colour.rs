@@ -6,8 +6,8 @@
 use image::{DynamicImage, RgbaImage};
 use moxcms::ColorProfile;
 
-use crate::boxes::with_property;
-use crate::tools::{assert_close, heif_convert, heif_enc, mean_difference, pixpipe};
+use crate::heic::boxes::with_property;
+use crate::heic::tools::{assert_close, heif_convert, heif_enc, mean_difference, pixpipe};
 
 /// Linear sRGB to linear Display P3.
 const SRGB_TO_P3: [[f64; 3]; 3] = [
@@ -69,7 +69,7 @@ fn check(case: &str, heic: &[u8], w: u32, h: u32) {
 /// A P3 picture encoded by heif-enc (which writes no colour box for PNG
 /// input), then tagged with `colr` carrying `payload`.
 fn tagged(payload: &[u8]) -> Vec<u8> {
-    let img = convert(&crate::scene(480, 320), SRGB_TO_P3);
+    let img = convert(&crate::heic::scene(480, 320), SRGB_TO_P3);
     let heic = heif_enc(&DynamicImage::ImageRgba8(img), &["-q", "80"]);
     assert!(!heic.windows(4).any(|w| w == b"colr"), "no colour box yet");
     let mut colr = ((payload.len() + 8) as u32).to_be_bytes().to_vec();

@@ -7,9 +7,7 @@
 //! (at most 1 level off); the 12-bit DCT file at quality 95 without chroma
 //! subsampling within 3 levels per sample (measured: at most 2).
 
-mod common;
-
-use common::variant;
+use crate::common::variant;
 use pixpipe_imaging::{Fit, Format, Limits, process};
 use turbojpeg_sys as tj;
 
