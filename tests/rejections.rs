@@ -242,6 +242,23 @@ async fn api_keys_gate_and_scope_jobs() {
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     let job_url = app.url(&format!("/v1/jobs/{}", created["id"].as_str().unwrap()));
+    // The scheme name is case-insensitive (RFC 9110, 11.1); other schemes are not keys.
+    for (value, status) in [
+        ("bearer alpha-key", 200),
+        ("BEARER  alpha-key ", 200),
+        ("Basic alpha-key", 401),
+        ("Bearer", 401),
+        ("alpha-key", 401),
+    ] {
+        let res = app
+            .client
+            .get(&job_url)
+            .header("authorization", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "Authorization: {value}");
+    }
     assert_eq!(
         app.client
             .get(&job_url)
