@@ -64,15 +64,11 @@ pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
     let mut config =
         pixpipe_aws::AwsConfig::from_env().context("reading the AWS backend settings")?;
     config.max_attempts = args.max_attempts;
-    Ok(aws_with(args, pixpipe_aws::connect(&config).await))
-}
-
-/// The AWS backend over adapters made elsewhere (tests build them for a local endpoint).
-pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
+    let aws = pixpipe_aws::connect(&config).await;
     if args.callback_secret.is_none() && args.role != Role::Api {
         warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
     }
-    Parts {
+    Ok(Parts {
         service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings()),
         queue: aws.queue.clone(),
         pipeline: Pipeline {
@@ -86,7 +82,7 @@ pub fn aws_with(args: &ServeArgs, aws: pixpipe_aws::Aws) -> Parts {
         routes: Router::new(),
         poll_wait: Duration::from_secs(20),
         local: None,
-    }
+    })
 }
 
 /// Local backend chores, every second: expire jobs whose upload never came,

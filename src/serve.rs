@@ -140,21 +140,6 @@ impl ServeArgs {
         Ok(self)
     }
 
-    /// Defaults for a local server on `addr` with its data in `data_dir` (used by tests).
-    pub fn new(addr: SocketAddr, data_dir: PathBuf) -> Self {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Wrapper {
-            #[command(flatten)]
-            args: ServeArgs,
-        }
-        let mut args = Wrapper::parse_from(["pixpipe"]).args;
-        args.backend = Backend::Local;
-        args.addr = addr;
-        args.data_dir = data_dir;
-        args
-    }
-
     pub fn settings(&self) -> Settings {
         Settings {
             max_upload_bytes: self.max_upload_bytes,
@@ -229,14 +214,6 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         Backend::Local => backend::local(&args, &public_url).await?,
         Backend::Aws => backend::aws(&args).await?,
     };
-    launch(args, listener, public_url, parts)
-}
-
-/// Like [`start`] over AWS adapters built by the caller.
-pub async fn start_aws(args: ServeArgs, aws: pixpipe_aws::Aws) -> anyhow::Result<Running> {
-    let listener = bind(&args).await?;
-    let public_url = public_url(&args, listener.as_ref())?;
-    let parts = backend::aws_with(&args, aws);
     launch(args, listener, public_url, parts)
 }
 

@@ -1,17 +1,19 @@
 //! `pixpipe serve --backend aws` end to end against a local AWS-protocol
 //! server (moto; the test command starts it and sets `AWS_ENDPOINT_URL`):
-//! resources as `template.yaml` declares them, a job created through the API,
-//! the photo PUT to the S3 presigned URL, the S3 notification through SQS to
-//! the long-polling worker, and the results in the public results bucket.
+//! resources as `template.yaml` declares them, the command run with the
+//! environment the template gives its functions, a job created through the
+//! API, the photo PUT to the S3 presigned URL, the S3 notification through SQS
+//! to the long-polling worker, the results in the public results bucket, and a
+//! graceful stop on SIGTERM.
 
 mod common;
 
-use common::Photo;
-
-use std::net::SocketAddr;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pixpipe::serve::{Backend, ServeArgs, start_aws};
+use common::Photo;
+use pixpipe_testkit::{Plan, Stack};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -45,21 +47,17 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect(
         "AWS_ENDPOINT_URL is not set: start moto with `scripts/moto-server` (./scripts/test does)",
     );
-    let sdk = pixpipe_aws::local_sdk(&endpoint).await;
-    let prefix = format!("pxp-e2e-{}", &uuid_suffix());
+    let sdk = pixpipe_testkit::local_sdk(&endpoint).await;
     // Everything template.yaml declares, read from the template itself.
-    let plan = pixpipe_aws::Plan::new(prefix).parameter("MaxAttempts", "3");
-    let config = pixpipe_aws::provision(&sdk, &plan)
+    let plan = Plan::unique("e2e").parameter("MaxAttempts", "3");
+    let stack = pixpipe_testkit::provision(&sdk, &plan)
         .await
-        .expect("resources created from template.yaml")
-        .config;
-    let aws = pixpipe_aws::clients(&config, &sdk);
+        .expect("resources created from template.yaml");
+    let config = stack.config.clone();
+    let region = sdk.region().expect("a region").to_string();
 
-    let mut args = ServeArgs::new(SocketAddr::from(([127, 0, 0, 1], 0)), std::env::temp_dir());
-    args.backend = Backend::Aws;
-    args.workers = Some(1);
-    let server = start_aws(args, aws.clone()).await.expect("server starts");
-    let base = format!("http://{}", server.addr.unwrap());
+    let server = Server::start(&stack, &endpoint, &region).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
 
     let created: Value = client
@@ -129,14 +127,98 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
             )
         );
     }
-    server.stop().await.unwrap();
+    server.stop().await;
     results
 }
 
-fn uuid_suffix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}", nanos & 0xffff_ffff_ffff)
+/// `pixpipe serve --backend aws` as a child process: one worker, a free port.
+struct Server {
+    child: Child,
+    base: String,
+    /// The child's stderr (its logs), read back when something goes wrong.
+    log: tempfile::NamedTempFile,
+}
+
+impl Server {
+    /// Runs the command with the stack's function environment, the results
+    /// served from the endpoint, and the local endpoint's region and (unless
+    /// the environment has some) dummy credentials; waits for its address.
+    async fn start(stack: &Stack, endpoint: &str, region: &str) -> Server {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pixpipe"));
+        command
+            .args(["serve", "--backend", "aws", "--addr", "127.0.0.1:0"])
+            .args(["--workers", "1"])
+            .envs(&stack.environment)
+            .env("PIXPIPE_PUBLIC_BASE_URL", &stack.config.public_base_url)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", region)
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().expect("log file"));
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            command
+                .env("AWS_ACCESS_KEY_ID", "local")
+                .env("AWS_SECRET_ACCESS_KEY", "local");
+        }
+        let mut child = command.spawn().expect("pixpipe serve starts");
+        // The first stdout line names the address; the rest is drained.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (first, line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = first.send(lines.next().and_then(Result::ok));
+            lines.for_each(drop);
+        });
+        let line = tokio::task::spawn_blocking(move || line.recv_timeout(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        let mut server = Server {
+            child,
+            base: String::new(),
+            log,
+        };
+        let base = line.ok().flatten().and_then(|line| {
+            let rest = line.strip_prefix("pixpipe listening on ")?;
+            Some(rest.split_whitespace().next()?.to_owned())
+        });
+        match base {
+            Some(base) => server.base = base,
+            None => panic!("pixpipe serve did not start: {}", server.logs()),
+        }
+        server
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit of a graceful shutdown (status 0).
+    async fn stop(mut self) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: sends SIGTERM to the child this test spawned and still owns.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still running 60 s after SIGTERM: {}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "{status}: {}", self.logs());
+    }
+}
+
+impl Drop for Server {
+    /// A test that fails midway leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -13,7 +13,6 @@
 //! record can outlive `expires_at` a little; nothing here depends on it.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -25,9 +24,6 @@ use thiserror::Error;
 
 use crate::error::{CallError, ItemError};
 
-mod table;
-pub(crate) use table::create_table;
-
 /// Name of the owner index: partition `owner`, sort `id`, all attributes.
 pub const OWNER_INDEX: &str = "by_owner";
 /// The TTL attribute, in epoch seconds.
@@ -37,7 +33,7 @@ pub const RECORD_RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 const DYNAMODB: &str = "DynamoDB";
 
-/// Jobs in the DynamoDB table that `template.yaml` declares (see [`crate::provision`]).
+/// Jobs in the DynamoDB table that `template.yaml` declares.
 #[derive(Debug, Clone)]
 pub struct DynamoJobs {
     client: Client,
@@ -258,6 +254,3 @@ fn is_condition_failure<R>(e: &aws_sdk_dynamodb::error::SdkError<PutItemError, R
         Some(PutItemError::ConditionalCheckFailedException(_))
     )
 }
-
-/// How long provisioning waits for a new table to become active.
-pub const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(120);

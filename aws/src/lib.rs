@@ -12,27 +12,26 @@
 //! - [`sqs`]: [`SqsQueue`] (`WorkQueue`) over S3 event notifications.
 //! - [`events`]: parsing S3 event notification bodies ([`S3Message`]).
 //! - [`config`]: [`AwsConfig`] from the environment, [`connect`] → [`Aws`].
-//! - [`template`]: `template.yaml` parsed, CloudFormation intrinsics evaluated.
-//! - [`provision`]: the template's own resources on a local AWS-protocol server (dev, tests).
 //! - [`error`]: [`CallError`] (one failed AWS call, SDK error as its source) and friends.
 //!
 //! `SqsQueue::max_receives` is `PIXPIPE_MAX_ATTEMPTS`; give the queue's redrive
 //! policy a `maxReceiveCount` of at least that (one more lets the worker still
 //! fail the job itself after a crash during its last attempt).
+//!
+//! The resources themselves come from `template.yaml` (SAM) in an account; for
+//! tests on a local AWS-protocol server the dev-only `pixpipe-testkit` crate
+//! makes them from the same template.
 
 pub mod config;
 pub mod dynamo;
 pub mod error;
 pub mod events;
-pub mod provision;
 pub mod s3;
 pub mod sqs;
-pub mod template;
 
 pub use config::{Aws, AwsConfig, clients, connect, http_client, load_sdk_config};
 pub use dynamo::{DynamoJobs, JobItem};
 pub use error::{CallError, ConfigError, ItemError};
 pub use events::{ObjectRef, S3Message};
-pub use provision::{Plan, ProvisionError, Stack, local_sdk, local_sdk_from_env, provision};
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;

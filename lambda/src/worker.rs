@@ -63,7 +63,7 @@ impl WorkerDeps {
                 limits,
                 callbacks: None,
                 watermark: None,
-                metrics: MetricsSink::Stdout,
+                metrics: MetricsSink::stdout(),
             },
             source_bucket: cfg.source_bucket.clone(),
             max_attempts: cfg.max_attempts,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -18,7 +18,7 @@ use lambda_http::{Context, LambdaEvent};
 use pixpipe_api::{ApiKeys, AppState};
 use pixpipe_core::{JobId, JobStatus, Service, Settings, owner_tag};
 use pixpipe_lambda::{WorkerDeps, api_app, handle_batch};
-use pixpipe_worker::metrics::MetricsSink;
+use pixpipe_testkit::MemoryMetrics;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -253,12 +253,12 @@ async fn end_to_end_through_both_functions() {
     // moto encodes the key's `/` as `%2F` (S3 itself leaves it): match the id alone.
     let event = sqs_event_with(&env, &id).await;
     let mut deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    deps.pipeline.metrics = MetricsSink::Memory(lines.clone());
+    let (metrics, sink) = MemoryMetrics::sink();
+    deps.pipeline.metrics = sink;
     let response = handle_batch(event, &deps).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     // One EMF line for the processed job.
-    let lines = lines.lock().unwrap().clone();
+    let lines = metrics.lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     let emf: Value = serde_json::from_str(&lines[0]).expect("EMF line is JSON");
     assert_eq!(emf["job_id"], id.as_str());

@@ -2,7 +2,6 @@
 //! dir, and the client steps (create, upload, poll) as a real client does them.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,13 +40,32 @@ pub fn photo_file(photo: Photo) -> PathBuf {
     path
 }
 
+/// `pixpipe serve`'s flags, read by its own parser.
+#[derive(clap::Parser)]
+struct Serve {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+/// A local server on a free port of 127.0.0.1 over `data_dir`, two workers
+/// (the rest as `pixpipe serve` reads it, environment included).
 pub fn args(data_dir: &Path) -> ServeArgs {
-    let mut args = ServeArgs::new(
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir.to_path_buf(),
-    );
-    args.workers = Some(2);
-    args
+    use clap::Parser as _;
+    let dir = data_dir.to_str().expect("a UTF-8 temp path");
+    let flags = [
+        "pixpipe",
+        "--backend",
+        "local",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir,
+        "--workers",
+        "2",
+    ];
+    Serve::try_parse_from(flags)
+        .unwrap_or_else(|e| panic!("serve flags {flags:?}: {e}"))
+        .args
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -5,10 +5,12 @@
 //! `job_id` and `error_code` ride along as properties for Logs Insights.
 //!
 //! The Lambda worker always writes them to stdout; `pixpipe serve` does when
-//! `PIXPIPE_METRICS=emf`.
+//! `PIXPIPE_METRICS=emf`. [`MetricsSink`] hands each line to an [`EmfWriter`]
+//! ([`Stdout`] here; any other destination implements the trait).
 
+use std::fmt;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pixpipe_core::JobId;
 use serde_json::{Value, json};
@@ -48,48 +50,65 @@ pub fn emf_line(job_id: JobId, outcome: &Outcome, timestamp_ms: i64) -> Option<S
     Some(line.to_string())
 }
 
+/// Somewhere EMF lines are written: each call is one whole line (no newline),
+/// written at once, so lines of concurrent jobs never interleave.
+pub trait EmfWriter: Send + Sync {
+    fn write_line(&self, line: &str);
+}
+
+/// Standard output, where CloudWatch Logs picks the lines up on Lambda.
+#[derive(Debug, Clone, Copy)]
+pub struct Stdout;
+
+impl EmfWriter for Stdout {
+    fn write_line(&self, line: &str) {
+        // One write of the whole line, so concurrent jobs never interleave.
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(format!("{line}\n").as_bytes());
+    }
+}
+
 /// Where EMF lines go.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub enum MetricsSink {
     /// Nowhere.
     #[default]
     Off,
-    /// One line each on stdout (CloudWatch Logs on Lambda).
-    Stdout,
-    /// Kept in memory (tests).
-    Memory(Arc<Mutex<Vec<String>>>),
+    /// To a writer (e.g. [`Stdout`]).
+    To(Arc<dyn EmfWriter>),
+}
+
+impl fmt::Debug for MetricsSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricsSink::Off => f.write_str("Off"),
+            MetricsSink::To(_) => f.write_str("To(..)"),
+        }
+    }
 }
 
 impl MetricsSink {
-    /// [`MetricsSink::Stdout`] when `PIXPIPE_METRICS=emf`, else off.
+    /// One line each on stdout (CloudWatch Logs on Lambda).
+    pub fn stdout() -> Self {
+        MetricsSink::To(Arc::new(Stdout))
+    }
+
+    /// [`MetricsSink::stdout`] when `PIXPIPE_METRICS=emf`, else off.
     pub fn from_env() -> Self {
         match std::env::var(METRICS_ENV) {
-            Ok(v) if v.trim().eq_ignore_ascii_case("emf") => MetricsSink::Stdout,
+            Ok(v) if v.trim().eq_ignore_ascii_case("emf") => MetricsSink::stdout(),
             _ => MetricsSink::Off,
         }
     }
 
     /// Writes the line of `outcome`, if it finished the job.
     pub fn record(&self, job_id: JobId, outcome: &Outcome) {
-        if matches!(self, MetricsSink::Off) {
-            return;
-        }
-        let Some(line) = emf_line(job_id, outcome, chrono::Utc::now().timestamp_millis()) else {
+        let MetricsSink::To(writer) = self else {
             return;
         };
-        match self {
-            MetricsSink::Off => {}
-            MetricsSink::Stdout => {
-                // One write of the whole line, so concurrent jobs never interleave.
-                let _ = std::io::stdout()
-                    .lock()
-                    .write_all(format!("{line}\n").as_bytes());
-            }
-            MetricsSink::Memory(lines) => {
-                if let Ok(mut lines) = lines.lock() {
-                    lines.push(line);
-                }
-            }
+        if let Some(line) = emf_line(job_id, outcome, chrono::Utc::now().timestamp_millis()) {
+            writer.write_line(&line);
         }
     }
 }
@@ -98,8 +117,20 @@ impl MetricsSink {
 mod tests {
     use std::time::Duration;
 
+    use std::sync::Mutex;
+
     use super::*;
     use crate::pipeline::PipelineError;
+
+    /// The lines written, kept.
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<String>>);
+
+    impl EmfWriter for Lines {
+        fn write_line(&self, line: &str) {
+            self.0.lock().unwrap().push(line.to_owned());
+        }
+    }
 
     #[test]
     fn finished_jobs_give_emf_lines() {
@@ -158,12 +189,10 @@ mod tests {
         let id = JobId::new();
         assert!(emf_line(id, &Outcome::Skipped("job already finished"), 0).is_none());
         assert!(emf_line(id, &Outcome::Retry(PipelineError::Panicked), 0).is_none());
-        let sink = MetricsSink::Memory(Arc::default());
+        let lines = Arc::new(Lines::default());
+        let sink = MetricsSink::To(lines.clone());
         sink.record(id, &Outcome::Skipped("x"));
         sink.record(id, &Outcome::Succeeded(RunStats::default()));
-        let MetricsSink::Memory(lines) = sink else {
-            unreachable!()
-        };
-        assert_eq!(lines.lock().unwrap().len(), 1);
+        assert_eq!(lines.0.lock().unwrap().len(), 1);
     }
 }

@@ -1,12 +1,13 @@
 //! Shared set-up: the moto endpoint (required, never skipped), an SDK config
 //! with test credentials, and per test the resources of `template.yaml` under
-//! a unique stack name (through `pixpipe_aws::provision`).
+//! a unique stack name (through `pixpipe_testkit::provision`).
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::Utc;
-use pixpipe_aws::{Aws, AwsConfig, Plan, clients};
+use pixpipe_aws::{Aws, AwsConfig, clients};
 use pixpipe_core::{Job, JobId, JobStatus};
+use pixpipe_testkit::Plan;
 
 const HOW_TO: &str = "start moto with `scripts/moto-server` and run \
      `AWS_ENDPOINT_URL=http://127.0.0.1:5055 cargo test -p pixpipe-aws`";
@@ -14,7 +15,7 @@ const HOW_TO: &str = "start moto with `scripts/moto-server` and run \
 /// The SDK config for moto at `AWS_ENDPOINT_URL` (checked to answer), the
 /// region (default `us-east-1`) and dummy credentials; panics with how to start it.
 pub async fn sdk() -> SdkConfig {
-    pixpipe_aws::local_sdk_from_env()
+    pixpipe_testkit::local_sdk_from_env()
         .await
         .unwrap_or_else(|e| panic!("{e}: these tests need a moto server; {HOW_TO}"))
 }
@@ -31,7 +32,7 @@ impl Env {
     pub async fn new() -> Env {
         let sdk = sdk().await;
         let plan = Plan::unique("it").parameter("MaxAttempts", "3");
-        let stack = pixpipe_aws::provision(&sdk, &plan)
+        let stack = pixpipe_testkit::provision(&sdk, &plan)
             .await
             .expect("resources from template.yaml");
         let aws = clients(&stack.config, &sdk);

@@ -6,6 +6,5 @@
 mod common;
 mod dynamo;
 mod pipeline;
-mod provision;
 mod queue;
 mod s3;

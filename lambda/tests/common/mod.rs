@@ -9,8 +9,9 @@
 pub mod doubles;
 
 use aws_config::SdkConfig;
-use pixpipe_aws::{Aws, AwsConfig, Plan, clients};
+use pixpipe_aws::{Aws, AwsConfig, clients};
 use pixpipe_core::{Job, JobId, NewJob, Service, Settings, UploadTicket};
+use pixpipe_testkit::Plan;
 use std::io::Cursor;
 
 const HOW_TO: &str = "start it with `scripts/moto-server` and run \
@@ -19,7 +20,7 @@ const HOW_TO: &str = "start it with `scripts/moto-server` and run \
 /// The SDK config for moto at `AWS_ENDPOINT_URL` (checked to answer), the
 /// region (default `us-east-1`) and dummy credentials; panics with how to start it.
 pub async fn sdk() -> SdkConfig {
-    pixpipe_aws::local_sdk_from_env()
+    pixpipe_testkit::local_sdk_from_env()
         .await
         .unwrap_or_else(|e| panic!("{e}: these tests need a moto server; {HOW_TO}"))
 }
@@ -36,7 +37,7 @@ impl Env {
     pub async fn new() -> Env {
         let sdk = sdk().await;
         let plan = Plan::unique("lt").parameter("MaxAttempts", "3");
-        let stack = pixpipe_aws::provision(&sdk, &plan)
+        let stack = pixpipe_testkit::provision(&sdk, &plan)
             .await
             .expect("resources from template.yaml");
         let queue_arn = stack

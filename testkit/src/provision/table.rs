@@ -3,7 +3,7 @@
 //! global secondary indexes, billing mode, server-side encryption, TTL and
 //! point-in-time recovery), waiting until it and its indexes are active.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -11,14 +11,16 @@ use aws_sdk_dynamodb::types::{
     PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
     SseSpecification, TableStatus, TimeToLiveSpecification,
 };
+use pixpipe_aws::CallError;
 use thiserror::Error;
 
-use super::TABLE_READY_TIMEOUT;
-use crate::error::CallError;
-use crate::provision::ProvisionError;
-use crate::provision::props::{Props, invalid};
+use super::props::{Props, invalid};
+use super::{ProvisionError, call_error};
 
 const DYNAMODB: &str = "DynamoDB";
+
+/// How long provisioning waits for a new table to become active.
+pub const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The table (or its index) was not active in time.
 #[derive(Debug, Error)]
@@ -26,7 +28,7 @@ const DYNAMODB: &str = "DynamoDB";
 pub struct TableNotReady(pub String);
 
 fn call(operation: &'static str) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> CallError {
-    move |e| CallError::new(DYNAMODB, operation, e)
+    move |e| call_error(DYNAMODB, operation, e)
 }
 
 fn keys(list: Vec<Props>) -> Result<Vec<KeySchemaElement>, ProvisionError> {
@@ -131,11 +133,11 @@ pub async fn create_table(
     let created = request
         .send()
         .await
-        .map_err(|e| CallError::new(DYNAMODB, "CreateTable", e))?;
+        .map_err(|e| call_error(DYNAMODB, "CreateTable", e))?;
     let arn = created
         .table_description()
         .and_then(|t| t.table_arn())
-        .ok_or_else(|| CallError::new(DYNAMODB, "CreateTable", "no table ARN in the answer"))?
+        .ok_or_else(|| call_error(DYNAMODB, "CreateTable", "no table ARN in the answer"))?
         .to_owned();
     wait_until_active(client, name).await?;
 
@@ -151,7 +153,7 @@ pub async fn create_table(
             .time_to_live_specification(spec)
             .send()
             .await
-            .map_err(|e| CallError::new(DYNAMODB, "UpdateTimeToLive", e))?;
+            .map_err(|e| call_error(DYNAMODB, "UpdateTimeToLive", e))?;
     }
     if let Some(enabled) = recovery {
         let spec = PointInTimeRecoverySpecification::builder()
@@ -164,7 +166,7 @@ pub async fn create_table(
             .point_in_time_recovery_specification(spec)
             .send()
             .await
-            .map_err(|e| CallError::new(DYNAMODB, "UpdateContinuousBackups", e))?;
+            .map_err(|e| call_error(DYNAMODB, "UpdateContinuousBackups", e))?;
     }
     Ok(arn)
 }
@@ -177,7 +179,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), CallError
             .table_name(table)
             .send()
             .await
-            .map_err(|e| CallError::new(DYNAMODB, "DescribeTable", e))?;
+            .map_err(|e| call_error(DYNAMODB, "DescribeTable", e))?;
         let ready = out.table().is_some_and(|t| {
             t.table_status() == Some(&TableStatus::Active)
                 && t.global_secondary_indexes()
@@ -188,7 +190,7 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), CallError
             return Ok(());
         }
         if started.elapsed() > TABLE_READY_TIMEOUT {
-            return Err(CallError::new(
+            return Err(call_error(
                 DYNAMODB,
                 "DescribeTable",
                 TableNotReady(table.to_owned()),

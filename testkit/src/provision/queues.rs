@@ -5,9 +5,8 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value as Json, json};
 
-use super::ProvisionError;
 use super::props::{Props, invalid};
-use crate::error::CallError;
+use super::{ProvisionError, call_error};
 
 const SQS: &str = "SQS";
 
@@ -62,19 +61,19 @@ pub async fn create_queue(
     let url = request
         .send()
         .await
-        .map_err(|e| CallError::new(SQS, "CreateQueue", e))?
+        .map_err(|e| call_error(SQS, "CreateQueue", e))?
         .queue_url
-        .ok_or_else(|| CallError::new(SQS, "CreateQueue", "no queue URL in the answer"))?;
+        .ok_or_else(|| call_error(SQS, "CreateQueue", "no queue URL in the answer"))?;
     let arn = sqs
         .get_queue_attributes()
         .queue_url(&url)
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| CallError::new(SQS, "GetQueueAttributes", e))?
+        .map_err(|e| call_error(SQS, "GetQueueAttributes", e))?
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .ok_or_else(|| CallError::new(SQS, "GetQueueAttributes", "no QueueArn in the answer"))?;
+        .ok_or_else(|| call_error(SQS, "GetQueueAttributes", "no QueueArn in the answer"))?;
     Ok(Queue { url, arn })
 }
 
@@ -89,7 +88,7 @@ pub async fn put_queue_policy(sqs: &Client, mut props: Props) -> Result<(), Prov
             .attributes(QueueAttributeName::Policy, &policy)
             .send()
             .await
-            .map_err(|e| CallError::new(SQS, "SetQueueAttributes", e))?;
+            .map_err(|e| call_error(SQS, "SetQueueAttributes", e))?;
     }
     Ok(())
 }

@@ -1,12 +1,22 @@
-//! `pixpipe_aws::provision` against moto: what it made matches what
-//! `template.yaml` declares, read back through the AWS APIs.
+//! [`provision`] against moto (`AWS_ENDPOINT_URL`, required, never skipped):
+//! what it made matches what `template.yaml` declares, read back through the
+//! AWS APIs.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use pixpipe_aws::Plan;
-use pixpipe_aws::template::{Template, TemplateError};
 use serde_json::Value;
 
-use crate::common::sdk;
+use super::*;
+use crate::template::SAM_TEMPLATE;
+
+/// The SDK config for moto at `AWS_ENDPOINT_URL`; panics with how to start it.
+async fn sdk() -> SdkConfig {
+    local_sdk_from_env().await.unwrap_or_else(|e| {
+        panic!(
+            "{e}: these tests need a moto server; start it with `scripts/moto-server` and run \
+             `AWS_ENDPOINT_URL=http://127.0.0.1:5055 cargo test -p pixpipe-testkit`"
+        )
+    })
+}
 
 #[tokio::test]
 async fn provisioned_resources_match_the_template() {
@@ -14,9 +24,7 @@ async fn provisioned_resources_match_the_template() {
     let plan = Plan::unique("pv")
         .parameter("MaxAttempts", "3")
         .parameter("WorkerTimeout", "30");
-    let stack = pixpipe_aws::provision(&sdk, &plan)
-        .await
-        .expect("provisioned");
+    let stack = provision(&sdk, &plan).await.expect("provisioned");
     let cfg = &stack.config;
     assert_eq!(
         cfg.max_attempts, 3,
@@ -190,38 +198,38 @@ async fn provisioned_resources_match_the_template() {
 #[tokio::test]
 async fn bad_plans_and_templates_are_refused_before_anything_is_made() {
     let sdk = sdk().await;
-    let err = pixpipe_aws::provision(&sdk, &Plan::unique("bad").parameter("MaxAttempts", "4"))
+    let err = provision(&sdk, &Plan::unique("bad").parameter("MaxAttempts", "4"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "invalid_parameter");
-    let err = pixpipe_aws::provision(&sdk, &Plan::unique("bad").parameter("Nope", "1"))
+    let err = provision(&sdk, &Plan::unique("bad").parameter("Nope", "1"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "unknown_parameter");
 
     // A property the provisioner does not understand is an error, not ignored.
-    let text = pixpipe_aws::template::SAM_TEMPLATE.replace(
+    let text = SAM_TEMPLATE.replace(
         "      ReceiveMessageWaitTimeSeconds: 20\n",
         "      ReceiveMessageWaitTimeSeconds: 20\n      FifoQueue: true\n",
     );
-    assert_ne!(text, pixpipe_aws::template::SAM_TEMPLATE);
+    assert_ne!(text, SAM_TEMPLATE);
     let template = Template::parse(&text).unwrap();
-    let err = pixpipe_aws::provision::provision_template(&sdk, &template, &Plan::unique("bad"))
+    let err = provision_template(&sdk, &template, &Plan::unique("bad"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "unsupported_property", "{err}");
 
     // So is a resource type it neither makes nor skips.
-    let text = pixpipe_aws::template::SAM_TEMPLATE.replace(
+    let text = SAM_TEMPLATE.replace(
         "\nOutputs:",
         "\n  Extra:\n    Type: AWS::SNS::Topic\n\nOutputs:",
     );
     let template = Template::parse(&text).unwrap();
-    let err = pixpipe_aws::provision::provision_template(&sdk, &template, &Plan::unique("bad"))
+    let err = provision_template(&sdk, &template, &Plan::unique("bad"))
         .await
         .unwrap_err();
     assert!(matches!(
         err,
-        pixpipe_aws::ProvisionError::Template(TemplateError::UnsupportedResourceType { .. })
+        ProvisionError::Template(TemplateError::UnsupportedResourceType { .. })
     ));
 }

@@ -11,16 +11,16 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter, ServerSideEncryption,
     ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
 };
+use pixpipe_aws::CallError;
 
-use super::ProvisionError;
 use super::props::{Props, invalid};
 use super::queues::policy_document;
-use crate::error::CallError;
+use super::{ProvisionError, call_error};
 
 const S3: &str = "S3";
 
 fn call<E: Into<pixpipe_core::BoxError>>(operation: &'static str) -> impl Fn(E) -> CallError {
-    move |e| CallError::new(S3, operation, e)
+    move |e| call_error(S3, operation, e)
 }
 
 /// Creates bucket `name` in `region` and applies each configuration `props` declares.

@@ -33,7 +33,7 @@ pub enum LocalEndpointError {
 pub async fn local_sdk(endpoint: &str) -> SdkConfig {
     let region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(crate::config::http_client())
+        .http_client(pixpipe_aws::http_client())
         .region(aws_config::Region::new(
             region.unwrap_or_else(|| "us-east-1".to_owned()),
         ))

@@ -9,10 +9,11 @@
 //! environment (`Globals.Function.Environment.Variables`).
 //! In real AWS accounts deploy the SAM template instead.
 
-pub(crate) mod buckets;
+mod buckets;
 mod local;
-pub(crate) mod props;
-pub(crate) mod queues;
+mod props;
+mod queues;
+mod table;
 
 use std::collections::BTreeMap;
 
@@ -20,12 +21,13 @@ use aws_config::SdkConfig;
 use serde_json::Value as Json;
 use thiserror::Error;
 
-use crate::config::AwsConfig;
-use crate::dynamo::create_table;
-use crate::error::{CallError, ConfigError};
+use pixpipe_aws::{AwsConfig, CallError, ConfigError};
+
 use crate::template::{Evaluator, Resolve, Template, TemplateError, pseudo_parameters};
 pub use local::{LocalEndpointError, local_sdk, local_sdk_from_env};
 use props::Props;
+use table::create_table;
+pub use table::{TABLE_READY_TIMEOUT, TableNotReady};
 
 /// Resource types the template declares that a local set-up does not make.
 pub const SKIPPED_TYPES: &[&str] = &[
@@ -70,6 +72,19 @@ impl Plan {
     pub fn parameter(mut self, name: &str, value: impl Into<String>) -> Self {
         self.parameters.insert(name.to_owned(), value.into());
         self
+    }
+}
+
+/// One failed AWS call (`CallError::new` is the adapters' own).
+fn call_error(
+    service: &'static str,
+    operation: &'static str,
+    source: impl Into<pixpipe_core::BoxError>,
+) -> CallError {
+    CallError {
+        service,
+        operation,
+        source: source.into(),
     }
 }
 
@@ -366,3 +381,7 @@ async fn make(
         attributes,
     })
 }
+
+#[cfg(test)]
+#[path = "provision_tests.rs"]
+mod tests;
