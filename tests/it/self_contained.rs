@@ -36,7 +36,7 @@ fn no_test_or_command_reads_outside_the_repository() {
         collect(&root.join(entry), &mut files);
     }
     assert!(files.len() > 50, "walked only {} files", files.len());
-    let this = Path::new(file!()).file_name().unwrap();
+    let this = Path::new(file!()).file_name().unwrap(); // this file names the strings
     let mut found = Vec::new();
     for file in files.iter().filter(|f| f.file_name() != Some(this)) {
         let Ok(text) = std::fs::read_to_string(file) else {

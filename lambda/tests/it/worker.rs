@@ -3,8 +3,6 @@
 //! against moto with the real AWS adapters; transient faults come from a
 //! wrapper that fails chosen reads, and a store outage from test doubles.
 
-mod common;
-
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -15,8 +13,8 @@ use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Outcome, Pipeline};
 use serde_json::Value;
 
-use common::doubles::{DownBlobs, DownJobs, FlakyBlobs};
-use common::{Env, fill, png};
+use crate::common::doubles::{DownBlobs, DownJobs, FlakyBlobs};
+use crate::common::{Env, fill, png};
 
 const BATCH: &str = include_str!("data/sqs-batch-s3-notifications.json");
 

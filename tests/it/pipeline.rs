@@ -1,9 +1,7 @@
 //! End to end in local mode: a photo through the API exactly as a
 //! client sends it (create → signed PUT → poll), then the published files.
 
-mod common;
-
-use common::{Photo, spawn_app};
+use crate::common::{Photo, spawn_app};
 use image::{GenericImageView, ImageFormat};
 use serde_json::{Value, json};
 
@@ -12,7 +10,10 @@ fn decode(bytes: &[u8]) -> (ImageFormat, image::DynamicImage) {
     (format, image::load_from_memory(bytes).expect("decodes"))
 }
 
-async fn check_results(app: &common::TestApp, job: &Value) -> Vec<(String, image::DynamicImage)> {
+async fn check_results(
+    app: &crate::common::TestApp,
+    job: &Value,
+) -> Vec<(String, image::DynamicImage)> {
     let mut images = Vec::new();
     for result in job["results"].as_array().unwrap() {
         let (headers, bytes) = app.get_bytes(result["url"].as_str().unwrap()).await;
@@ -226,7 +227,7 @@ async fn list_get_etag_and_delete() {
     let job_url = app.url(&format!("/v1/jobs/{}", job["id"].as_str().unwrap()));
     let res = app.client.delete(&job_url).send().await.unwrap();
     assert_eq!(res.status(), 204);
-    common::assert_problem(
+    crate::common::assert_problem(
         app.client.get(&job_url).send().await.unwrap(),
         404,
         "job_not_found",
@@ -277,7 +278,7 @@ async fn meta_routes() {
     let html = docs.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "offline reference page");
     assert!(!html.contains("cdn."), "no CDN in the reference page");
-    common::assert_problem(
+    crate::common::assert_problem(
         app.client.get(app.url("/nope")).send().await.unwrap(),
         404,
         "not_found",

@@ -1,11 +1,9 @@
 //! Durability: work queued while no worker runs is done after a restart on
 //! the same data dir.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Photo, spawn_in};
+use crate::common::{Photo, spawn_in};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,8 +3,6 @@
 //! `lambda_http::run` does. Job creation and the end-to-end test use the real
 //! AWS adapters on moto.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +20,8 @@ use pixpipe_testkit::MemoryMetrics;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use common::doubles::{DownBlobs, DownJobs};
-use common::{Env, png, put};
+use crate::common::doubles::{DownBlobs, DownJobs};
+use crate::common::{Env, png, put};
 
 const HEALTHZ: &str = include_str!("data/apigw-v2-healthz.json");
 const PRESETS: &str = include_str!("data/apigw-v2-presets.json");

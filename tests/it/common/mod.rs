@@ -1,21 +1,35 @@
 //! Helpers shared by the black-box tests: a server on port 0 with a temp data
-//! dir, and the client steps (create, upload, poll) as a real client does them.
+//! dir (in this process, or the built binary as a child process), the client
+//! steps (create, upload, poll) as a real client does them, and test inputs.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use pixpipe::serve::{Running, ServeArgs, start};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+mod api;
+mod process;
+
+pub use api::Api;
+pub use process::ServeProcess;
+
+/// `pixpipe serve` started in this process, and its API's client (the
+/// client's methods are the app's, through `Deref`).
 pub struct TestApp {
     pub server: Running,
-    pub base: String,
-    pub client: reqwest::Client,
+    pub api: Api,
     pub data_dir: PathBuf,
     /// Keeps the temp dir alive as long as the app.
     _dir: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 pub use pixpipe_testphotos::Photo;
@@ -87,100 +101,9 @@ pub async fn spawn_in(data_dir: &Path, configure: impl FnOnce(&mut ServeArgs)) -
     let base = format!("http://{}", server.addr.expect("listening"));
     TestApp {
         server,
-        base,
-        client: reqwest::Client::new(),
+        api: Api::new(base),
         data_dir: data_dir.to_path_buf(),
         _dir: None,
-    }
-}
-
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// `POST /v1/jobs`; returns (status, body).
-    pub async fn create(&self, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url("/v1/jobs"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Creates a job for `bytes` with the given extra fields; panics unless 201.
-    pub async fn create_for(&self, bytes: &[u8], content_type: &str, extra: Value) -> Value {
-        let mut body = json!({"content_type": content_type, "content_length": bytes.len()});
-        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-            b.extend(e.clone());
-        }
-        let (status, created) = self.create(body).await;
-        assert_eq!(status, 201, "create failed: {created}");
-        created
-    }
-
-    /// PUTs `bytes` to the job's upload URL with exactly the returned headers.
-    pub async fn upload(&self, created: &Value, bytes: Vec<u8>) -> reqwest::Response {
-        let upload = &created["upload"];
-        self.client
-            .put(upload["url"].as_str().unwrap())
-            .headers(headers_of(&upload["headers"]))
-            .body(bytes)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Polls `GET /v1/jobs/{id}` until the job is in a terminal state.
-    pub async fn wait_done(&self, id: &str, timeout: Duration) -> Value {
-        let started = Instant::now();
-        loop {
-            let job: Value = self
-                .client
-                .get(self.url(&format!("/v1/jobs/{id}")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if matches!(
-                job["status"].as_str(),
-                Some("succeeded" | "failed" | "expired")
-            ) {
-                return job;
-            }
-            assert!(
-                started.elapsed() < timeout,
-                "job {id} not done after {timeout:?}: {job}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The whole client flow for one file; returns the finished job.
-    pub async fn run_job(&self, bytes: Vec<u8>, content_type: &str, extra: Value) -> Value {
-        let created = self.create_for(&bytes, content_type, extra).await;
-        let res = self.upload(&created, bytes).await;
-        assert_eq!(
-            res.status(),
-            200,
-            "upload failed: {}",
-            res.text().await.unwrap()
-        );
-        self.wait_done(created["id"].as_str().unwrap(), Duration::from_secs(60))
-            .await
-    }
-
-    pub async fn get_bytes(&self, url: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
-        let res = self.client.get(url).send().await.unwrap();
-        assert_eq!(res.status(), 200, "GET {url}");
-        let headers = res.headers().clone();
-        (headers, res.bytes().await.unwrap().to_vec())
     }
 }
 

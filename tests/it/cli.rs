@@ -1,8 +1,6 @@
 //! `pixpipe process` and `pixpipe openapi`, run as a user runs them.
 
-mod common;
-
-use common::Photo;
+use crate::common::Photo;
 
 use std::process::Command;
 
@@ -16,7 +14,7 @@ fn process_writes_variants_and_prints_json_lines() {
     let output = Command::new(env!("CARGO_BIN_EXE_pixpipe"))
         .args(["process", "--preset", "standard", "--out"])
         .arg(out.path())
-        .arg(common::photo_file(Photo::Rocket))
+        .arg(crate::common::photo_file(Photo::Rocket))
         .arg(&bad)
         .output()
         .unwrap();

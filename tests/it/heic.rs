@@ -3,9 +3,7 @@
 //! fails with `unsupported_format`. (The AWS backend runs the same HEIC job
 //! in `aws_backend.rs`.)
 
-mod common;
-
-use common::spawn_app;
+use crate::common::spawn_app;
 use image::GenericImageView;
 use serde_json::json;
 
@@ -14,7 +12,7 @@ async fn a_heic_job_succeeds() {
     let app = spawn_app().await;
     let job = app
         .run_job(
-            common::heic(1600, 1200),
+            crate::common::heic(1600, 1200),
             "image/heic",
             json!({"filename": "IMG_0001.HEIC"}),
         )

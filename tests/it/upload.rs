@@ -2,9 +2,7 @@
 //! URLs, `--json`, failing files, API keys) and against a stub API that stalls
 //! one upload, to check what Ctrl-C leaves behind.
 
-mod common;
-
-use common::Photo;
+use crate::common::Photo;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -58,7 +56,7 @@ async fn run(cmd: &mut Command) -> (Option<i32>, String, String) {
 }
 
 /// Fetches a result and checks its type and size against what was printed.
-async fn check_result(app: &common::TestApp, url: &str, format: &str, size: &str) {
+async fn check_result(app: &crate::common::TestApp, url: &str, format: &str, size: &str) {
     let (headers, bytes) = app.get_bytes(url).await;
     assert_eq!(headers["content-type"], format!("image/{format}").as_str());
     let img = image::load_from_memory(&bytes).unwrap();
@@ -67,10 +65,10 @@ async fn check_result(app: &common::TestApp, url: &str, format: &str, size: &str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_photos_print_result_urls_that_serve_the_variants() {
-    let app = common::spawn_app().await;
+    let app = crate::common::spawn_app().await;
     let (code, stdout, stderr) = run(uploader(&app.base)
-        .arg(common::photo_file(Photo::Rocket))
-        .arg(common::photo_file(Photo::Png)))
+        .arg(crate::common::photo_file(Photo::Rocket))
+        .arg(crate::common::photo_file(Photo::Png)))
     .await;
     assert_eq!(code, Some(0), "stdout: {stdout}\nstderr: {stderr}");
     for file in ["rocket.jpg: succeeded", "photo.png: succeeded"] {
@@ -93,11 +91,11 @@ async fn two_photos_print_result_urls_that_serve_the_variants() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
-    let app = common::spawn_app().await;
+    let app = crate::common::spawn_app().await;
     let (code, stdout, stderr) = run(uploader(&app.base)
         .arg("--json")
-        .arg(common::photo_file(Photo::Rocket))
-        .arg(common::photo_file(Photo::Portrait)))
+        .arg(crate::common::photo_file(Photo::Rocket))
+        .arg(crate::common::photo_file(Photo::Portrait)))
     .await;
     assert_eq!(code, Some(0), "stderr: {stderr}");
     assert!(
@@ -123,16 +121,16 @@ async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
-    let app = common::spawn_with(|a| a.max_upload_bytes = 300_000).await;
+    let app = crate::common::spawn_with(|a| a.max_upload_bytes = 300_000).await;
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jpg");
     std::fs::write(&bad, "these are not image bytes").unwrap();
     let (code, stdout, stderr) = run(uploader(&app.base)
         .arg("--json")
         .arg(&bad)
-        .arg(common::photo_file(Photo::Rocket))
+        .arg(crate::common::photo_file(Photo::Rocket))
         .arg(dir.path().join("missing.jpg"))
-        .arg(common::photo_file(Photo::Portrait)))
+        .arg(crate::common::photo_file(Photo::Portrait)))
     .await;
     assert_eq!(code, Some(1), "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("bad.jpg: not_an_image: "), "{stderr}");
@@ -165,8 +163,8 @@ async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_is_refused_with_401_and_the_right_one_works() {
-    let app = common::spawn_with(|a| a.api_keys = "right-key".into()).await;
-    let photo = common::photo_file(Photo::Rocket);
+    let app = crate::common::spawn_with(|a| a.api_keys = "right-key".into()).await;
+    let photo = crate::common::photo_file(Photo::Rocket);
     let (code, stdout, stderr) =
         run(uploader(&app.base).args(["--key", "wrong-key"]).arg(&photo)).await;
     assert_eq!(code, Some(1), "stdout: {stdout}");

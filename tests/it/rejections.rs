@@ -1,8 +1,6 @@
 //! Every rejection over HTTP, as problem+json with its stable code.
 
-mod common;
-
-use common::{Photo, assert_problem, headers_of, spawn_app, spawn_with};
+use crate::common::{Photo, assert_problem, headers_of, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
 fn with_query(url: &str, key: &str, value: &str) -> String {

@@ -1,8 +1,6 @@
 //! The committed `openapi.yaml` is the generated document, and the server
 //! serves the same one. (The test script also validates it as OpenAPI 3.1.)
 
-mod common;
-
 use serde_json::Value;
 
 #[test]
@@ -201,7 +199,7 @@ fn schema_names_read_well_in_generated_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn served_spec_is_the_generated_one() {
-    let app = common::spawn_app().await;
+    let app = crate::common::spawn_app().await;
     let served: Value = app
         .client
         .get(app.url("/openapi.json"))

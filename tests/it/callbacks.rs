@@ -3,16 +3,14 @@
 //! `GET /v1/jobs/{id}` returns; a failing receiver is retried; failed jobs
 //! call back too; internal destinations are refused when not allowed.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::common::{Photo, TestApp, assert_problem, spawn_app, spawn_with};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use common::{Photo, TestApp, assert_problem, spawn_app, spawn_with};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -279,7 +277,7 @@ async fn internal_callback_urls_are_refused_unless_allowed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn local_backend_generates_a_callback_secret_once() {
     let dir = tempfile::tempdir().unwrap();
-    let app = common::spawn_in(dir.path(), |_| {}).await;
+    let app = crate::common::spawn_in(dir.path(), |_| {}).await;
     let path = dir.path().join("callback-secret");
     let secret = std::fs::read_to_string(&path).expect("secret file written");
     assert!(secret.trim().len() >= 32);
@@ -290,7 +288,7 @@ async fn local_backend_generates_a_callback_secret_once() {
         assert_eq!(mode & 0o077, 0, "secret file is private");
     }
     app.server.stop().await.unwrap();
-    let again = common::spawn_in(dir.path(), |_| {}).await;
+    let again = crate::common::spawn_in(dir.path(), |_| {}).await;
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         secret,

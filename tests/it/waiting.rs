@@ -1,11 +1,9 @@
 //! Long polling: `GET /v1/jobs/{id}?wait=N` answers when the status changes,
 //! or after N seconds when nothing does.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{Photo, assert_problem, spawn_app};
+use crate::common::{Photo, assert_problem, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,13 +6,9 @@
 //! to the long-polling worker, the results in the public results bucket, and a
 //! graceful stop on SIGTERM.
 
-mod common;
-
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Photo;
+use crate::common::{Photo, ServeProcess};
 use pixpipe_testkit::{Plan, Stack};
 use serde_json::{Value, json};
 
@@ -26,7 +22,7 @@ async fn aws_backend_processes_an_upload_end_to_end() {
 /// An iPhone-style HEIC goes the same way.
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_backend_processes_a_heic() {
-    let results = process_on_aws(common::heic(1600, 1200), "image/heic").await;
+    let results = process_on_aws(crate::common::heic(1600, 1200), "image/heic").await;
     let sizes: Vec<_> = results
         .iter()
         .map(|r| (r["width"].clone(), r["height"].clone()))
@@ -56,7 +52,7 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
     let config = stack.config.clone();
     let region = sdk.region().expect("a region").to_string();
 
-    let server = Server::start(&stack, &endpoint, &region).await;
+    let server = serve_aws(&stack, &endpoint, &region).await;
     let base = server.base.clone();
     let client = reqwest::Client::new();
 
@@ -75,7 +71,7 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
     assert!(url.contains("X-Amz-Signature="));
     let res = client
         .put(url)
-        .headers(common::headers_of(&upload["headers"]))
+        .headers(crate::common::headers_of(&upload["headers"]))
         .body(bytes)
         .send()
         .await
@@ -131,94 +127,22 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
     results
 }
 
-/// `pixpipe serve --backend aws` as a child process: one worker, a free port.
-struct Server {
-    child: Child,
-    base: String,
-    /// The child's stderr (its logs), read back when something goes wrong.
-    log: tempfile::NamedTempFile,
-}
-
-impl Server {
-    /// Runs the command with the stack's function environment, the results
-    /// served from the endpoint, and the local endpoint's region and (unless
-    /// the environment has some) dummy credentials; waits for its address.
-    async fn start(stack: &Stack, endpoint: &str, region: &str) -> Server {
-        let log = tempfile::NamedTempFile::new().expect("log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pixpipe"));
+/// `pixpipe serve --backend aws` with one worker, the stack's function
+/// environment, the results served from the endpoint, and the local
+/// endpoint's region and (unless the environment has some) dummy credentials.
+async fn serve_aws(stack: &Stack, endpoint: &str, region: &str) -> ServeProcess {
+    let args = ["--backend", "aws", "--workers", "1"];
+    ServeProcess::start(&args, |command| {
         command
-            .args(["serve", "--backend", "aws", "--addr", "127.0.0.1:0"])
-            .args(["--workers", "1"])
             .envs(&stack.environment)
             .env("PIXPIPE_PUBLIC_BASE_URL", &stack.config.public_base_url)
             .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_REGION", region)
-            .stdout(Stdio::piped())
-            .stderr(log.reopen().expect("log file"));
+            .env("AWS_REGION", region);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             command
                 .env("AWS_ACCESS_KEY_ID", "local")
                 .env("AWS_SECRET_ACCESS_KEY", "local");
         }
-        let mut child = command.spawn().expect("pixpipe serve starts");
-        // The first stdout line names the address; the rest is drained.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (first, line) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = first.send(lines.next().and_then(Result::ok));
-            lines.for_each(drop);
-        });
-        let line = tokio::task::spawn_blocking(move || line.recv_timeout(Duration::from_secs(60)))
-            .await
-            .unwrap();
-        let mut server = Server {
-            child,
-            base: String::new(),
-            log,
-        };
-        let base = line.ok().flatten().and_then(|line| {
-            let rest = line.strip_prefix("pixpipe listening on ")?;
-            Some(rest.split_whitespace().next()?.to_owned())
-        });
-        match base {
-            Some(base) => server.base = base,
-            None => panic!("pixpipe serve did not start: {}", server.logs()),
-        }
-        server
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit of a graceful shutdown (status 0).
-    async fn stop(mut self) {
-        let pid = i32::try_from(self.child.id()).unwrap();
-        // SAFETY: sends SIGTERM to the child this test spawned and still owns.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "still running 60 s after SIGTERM: {}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        assert!(status.success(), "{status}: {}", self.logs());
-    }
-}
-
-impl Drop for Server {
-    /// A test that fails midway leaves no server behind.
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    })
+    .await
 }

@@ -1,18 +1,16 @@
 //! Hostile and broken uploads fail their job quickly with a specific code,
 //! memory stays bounded, and the server keeps serving.
 //!
-//! This file is its own test binary with a single test, so the process's
-//! peak RSS (VmHWM) measures just this server and these inputs.
-
-mod common;
+//! The server runs as a child process, so its peak RSS (VmHWM) measures just
+//! the server and these inputs.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::{Photo, spawn_app};
+use crate::common::{Photo, ServeProcess};
 use serde_json::json;
 
-/// The stated bound on the whole process (server, workers, test client).
+/// The stated bound on the server process (API, workers, storage).
 const PEAK_RSS_BOUND_MIB: u64 = 256;
 
 fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
@@ -43,20 +41,14 @@ fn png(width: u32, height: u32, rows: u32) -> Vec<u8> {
     out
 }
 
-fn peak_rss_mib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_inputs_fail_fast_with_codes() {
-    let app = spawn_app().await;
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let app = ServeProcess::start(&["--data-dir", dir, "--workers", "2"], |c| {
+        c.env("RUST_LOG", "warn");
+    })
+    .await;
     let photo = Photo::Phone12mp.bytes().to_vec();
     let bomb = png(20_000, 20_000, 20_000);
     assert!(
@@ -119,9 +111,10 @@ async fn hostile_inputs_fail_fast_with_codes() {
         .run_job(Photo::Rocket.bytes().to_vec(), "image/jpeg", json!({}))
         .await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    let peak = peak_rss_mib();
+    let peak = app.peak_rss_mib();
     assert!(
         peak < PEAK_RSS_BOUND_MIB,
         "peak RSS {peak} MiB is over {PEAK_RSS_BOUND_MIB} MiB"
     );
+    app.stop().await;
 }

@@ -1,9 +1,7 @@
 //! The upload page in local mode (`/`, `/config.js`) and CORS of the API,
 //! the signed upload URL and the results, for allowed and other origins.
 
-mod common;
-
-use common::{spawn_app, spawn_with};
+use crate::common::{spawn_app, spawn_with};
 use reqwest::{Method, Response};
 use serde_json::json;
 
@@ -23,7 +21,7 @@ fn cors_headers(res: &Response) -> Vec<String> {
 }
 
 async fn preflight(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     url: &str,
     origin: &str,
     method: &str,

@@ -1,0 +1,7 @@
+//! The two Lambda functions' tests, one binary: the API function's handler
+//! with API Gateway v2 events and the worker function's handler with SQS
+//! batches, against the local AWS-protocol server.
+
+mod api;
+mod common;
+mod worker;

@@ -1,0 +1,115 @@
+//! `pixpipe serve` as a child process, started from the built binary as a
+//! user starts it: for tests that need the process apart (its own memory
+//! figures, its own environment, signals).
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Api;
+
+/// A running `pixpipe serve` child and a client of its API (through `Deref`).
+pub struct ServeProcess {
+    child: Child,
+    pub api: Api,
+    /// The child's stderr (its logs), read back when something goes wrong.
+    log: tempfile::NamedTempFile,
+}
+
+impl std::ops::Deref for ServeProcess {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl ServeProcess {
+    /// `pixpipe serve --addr 127.0.0.1:0` plus `args`, with `configure` given
+    /// the command to add environment; waits for the address it prints.
+    pub async fn start(args: &[&str], configure: impl FnOnce(&mut Command)) -> ServeProcess {
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pixpipe"));
+        command
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().expect("log file"));
+        configure(&mut command);
+        let mut child = command.spawn().expect("pixpipe serve starts");
+        // The first stdout line names the address; the rest is drained.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (first, line) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = first.send(lines.next().and_then(Result::ok));
+            lines.for_each(drop);
+        });
+        let line = tokio::task::spawn_blocking(move || line.recv_timeout(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        let mut server = ServeProcess {
+            child,
+            api: Api::new(String::new()),
+            log,
+        };
+        let base = line.ok().flatten().and_then(|line| {
+            let rest = line.strip_prefix("pixpipe listening on ")?;
+            Some(rest.split_whitespace().next()?.to_owned())
+        });
+        match base {
+            Some(base) => server.api.base = base,
+            None => panic!("pixpipe serve did not start: {}", server.logs()),
+        }
+        server
+    }
+
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The child's peak resident memory so far (`VmHWM`), in MiB.
+    pub fn peak_rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the child's /proc status");
+        let line = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .expect("VmHWM line");
+        let kib: u64 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .expect("VmHWM in kB");
+        kib / 1024
+    }
+
+    /// SIGTERM, then the exit of a graceful shutdown (status 0).
+    pub async fn stop(mut self) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: sends SIGTERM to the child this test spawned and still owns.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still running 60 s after SIGTERM: {}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "{status}: {}", self.logs());
+    }
+}
+
+impl Drop for ServeProcess {
+    /// A test that fails midway leaves no server behind.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The `pixpipe` command's black-box tests, one binary: each module runs the
+//! real server (in process on port 0, or the built binary as a child) or a
+//! CLI command, and talks to it as a client does.
+
+mod aws_backend;
+mod callbacks;
+mod cases;
+mod cli;
+mod common;
+mod heic;
+mod hostile;
+mod openapi;
+mod pipeline;
+mod rejections;
+mod restart;
+mod self_contained;
+mod upload;
+mod waiting;
+mod web;
