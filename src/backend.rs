@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use chrono::Utc;
 use pixpipe_core::lifecycle::Applied;
 use pixpipe_core::{JobStore, Service, lifecycle};
 use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
@@ -40,10 +39,12 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
     };
     let routes = pixpipe_local::router(LocalHttp {
         max_upload_bytes: args.max_upload_bytes,
+        clock: args.clock(),
         ..LocalHttp::new(&local)
     });
     Ok(Parts {
-        service: Service::new(local.store.clone(), local.blobs.clone(), args.settings()),
+        service: Service::new(local.store.clone(), local.blobs.clone(), args.settings())
+            .with_clock(args.clock()),
         queue: local.store.clone(),
         pipeline: Pipeline {
             jobs: local.store.clone(),
@@ -69,7 +70,8 @@ pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
         warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
     }
     Ok(Parts {
-        service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings()),
+        service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings())
+            .with_clock(args.clock()),
         queue: aws.queue.clone(),
         pipeline: Pipeline {
             jobs: aws.jobs.clone(),
@@ -91,14 +93,15 @@ pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
 pub async fn housekeeping(
     store: Arc<LocalStore>,
     callbacks: Option<Notifier>,
+    clock: pixpipe_core::SharedClock,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let jobs: &dyn JobStore = store.as_ref();
     loop {
-        match store.expire_stale(Utc::now()).await {
+        match store.expire_stale(clock.now()).await {
             Ok(ids) => {
                 for id in ids {
-                    if let Err(e) = lifecycle::expire_if_stale(jobs, id, Utc::now()).await {
+                    if let Err(e) = lifecycle::expire_if_stale(jobs, id, clock.now()).await {
                         warn!(error = ?e, job_id = %id, "could not expire job");
                     }
                 }

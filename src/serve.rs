@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// watermark; without one, such variants are refused. Read at start-up.
     #[arg(long, env = "PIXPIPE_WATERMARK", value_parser = crate::watermark::parse)]
     pub watermark: Option<crate::watermark::WatermarkFile>,
+    /// Where "now" comes from for job times, upload windows and expiry; the
+    /// system clock unless a program embedding the server gives one.
+    #[arg(skip)]
+    pub clock: Option<pixpipe_core::SharedClock>,
 }
 
 impl ServeArgs {
@@ -138,6 +142,13 @@ impl ServeArgs {
         }
         CorsOrigins::parse(&self.cors_origins)?;
         Ok(self)
+    }
+
+    /// The clock given, or the system's.
+    pub fn clock(&self) -> pixpipe_core::SharedClock {
+        self.clock
+            .clone()
+            .unwrap_or_else(pixpipe_core::clock::system)
     }
 
     pub fn settings(&self) -> Settings {
@@ -281,6 +292,7 @@ fn launch(
 
     let (shutdown, stop) = watch::channel(false);
     let local = parts.local.clone();
+    let clock = args.clock();
     let task = tokio::spawn(async move {
         let http = async {
             let Some(listener) = listener else {
@@ -298,7 +310,7 @@ fn launch(
         let work = pixpipe_worker::run(parts.queue, parts.pipeline, runner, stop.clone());
         let chores = async {
             if let Some(store) = parts.local {
-                backend::housekeeping(store, callbacks.clone(), stop.clone()).await;
+                backend::housekeeping(store, callbacks.clone(), clock, stop.clone()).await;
             }
         };
         let (served, (), ()) = tokio::join!(http, work, chores);

@@ -6,12 +6,14 @@
 //! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
 //! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
 //! - [`service`]: create / get / list / delete jobs for an owner.
+//! - [`clock`]: the time source the use cases read (the system's, unless one is given).
 //! - [`callback`]: which callback URLs and addresses a finished job may be sent to.
 //! - [`error`]: the error types of all of the above.
 //!
 //! Nothing here knows about HTTP, AWS or SQLite.
 
 pub mod callback;
+pub mod clock;
 pub mod error;
 pub mod job;
 pub mod lifecycle;
@@ -19,6 +21,7 @@ pub mod ports;
 pub mod service;
 pub mod spec;
 
+pub use clock::{Clock, SharedClock, SystemClock};
 pub use error::{BlobError, BoxError, QueueError, ServiceError, SpecError, StoreError};
 pub use job::{Job, JobError, JobId, JobResult, JobStatus};
 pub use ports::{BlobStore, Delivery, JobStore, UploadTicket, WorkQueue};

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::callback::{self, CallbackUrlError};
+use crate::clock::SharedClock;
 use crate::error::ServiceError;
 use crate::job::{Job, JobId, JobStatus};
 use crate::lifecycle::{self, Applied};
@@ -101,6 +101,8 @@ pub struct Service {
     pub jobs: Arc<dyn JobStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub settings: Settings,
+    /// Where "now" comes from: creation times, upload windows, expiry.
+    pub clock: SharedClock,
 }
 
 impl Service {
@@ -109,7 +111,13 @@ impl Service {
             jobs,
             blobs,
             settings,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// The same service reading time from `clock`.
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        Service { clock, ..self }
     }
 
     /// Validates the request, stores the job and returns it with its upload ticket.
@@ -150,7 +158,7 @@ impl Service {
             .transpose()?;
         let (preset, variants) = spec::resolve(req.preset.as_deref(), req.variants)?;
         spec::check_watermark(&variants, self.settings.watermark_configured)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.settings.upload_ttl)
             .map_err(|_| ServiceError::InvalidRequest("upload TTL out of range".into()))?;
         let job = Job {
@@ -194,9 +202,10 @@ impl Service {
     /// The owner's job; an un-uploaded job past its window reads as expired.
     pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
         let job = self.owned(owner, id).await?;
-        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= Utc::now() {
+        let now = self.clock.now();
+        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= now {
             if let Applied::Written(expired) =
-                lifecycle::expire_if_stale(self.jobs.as_ref(), id, Utc::now()).await?
+                lifecycle::expire_if_stale(self.jobs.as_ref(), id, now).await?
             {
                 return Ok(expired);
             }

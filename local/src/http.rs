@@ -21,7 +21,6 @@ use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::put;
-use chrono::Utc;
 use futures_util::StreamExt;
 use pixpipe_api::{ApiError, Code};
 use pixpipe_core::{JobId, JobStatus, JobStore};
@@ -40,6 +39,8 @@ pub struct LocalHttp {
     pub blobs: Arc<FsBlobs>,
     /// Largest upload accepted, whatever a URL was signed for.
     pub max_upload_bytes: u64,
+    /// Where "now" comes from when a URL's expiry is checked.
+    pub clock: pixpipe_core::SharedClock,
 }
 
 impl LocalHttp {
@@ -49,6 +50,7 @@ impl LocalHttp {
             store: Arc::clone(&local.store),
             blobs: Arc::clone(&local.blobs),
             max_upload_bytes: pixpipe_core::Settings::default().max_upload_bytes,
+            clock: pixpipe_core::clock::system(),
         }
     }
 }
@@ -141,7 +143,7 @@ async fn accept(
     let params = signing::parse_query(query.as_deref())
         .filter(|p| state.blobs.signer().verify(&format!("uploads/{raw_id}"), p))
         .ok_or_else(invalid_signature)?;
-    if Utc::now().timestamp() >= params.expires {
+    if state.clock.now().timestamp() >= params.expires {
         return Err(ApiError::new(
             Code::UploadExpired,
             "the upload URL has expired",

@@ -1,6 +1,6 @@
 //! Every rejection over HTTP, as problem+json with its stable code.
 
-use crate::common::{Photo, assert_problem, headers_of, spawn_app, spawn_with};
+use crate::common::{Photo, TestClock, assert_problem, headers_of, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
 fn with_query(url: &str, key: &str, value: &str) -> String {
@@ -106,10 +106,15 @@ async fn upload_url_is_bound_to_key_type_length_and_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_upload_url_is_refused_and_job_expires() {
-    let app = spawn_with(|a| a.upload_ttl_secs = 1).await;
+    let clock = TestClock::shared();
+    let app = spawn_with(|a| {
+        a.upload_ttl_secs = 60;
+        a.clock = Some(clock.clone());
+    })
+    .await;
     let bytes = Photo::Rocket.bytes().to_vec();
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance(std::time::Duration::from_secs(61));
     assert_problem(app.upload(&created, bytes).await, 403, "upload_expired").await;
     let job: Value = app
         .client

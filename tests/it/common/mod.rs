@@ -155,3 +155,29 @@ pub fn heic(width: u32, height: u32) -> Vec<u8> {
     assert!(out.status.success(), "heif-enc: {out:?}");
     std::fs::read(dir.path().join("out.heic")).unwrap()
 }
+
+/// A clock the test moves: the system's time plus an offset it sets.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl TestClock {
+    pub fn shared() -> std::sync::Arc<TestClock> {
+        std::sync::Arc::new(TestClock::default())
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).expect("a test-sized step");
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl pixpipe_core::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = self.offset_ms.load(std::sync::atomic::Ordering::SeqCst);
+        chrono::Utc::now() + chrono::Duration::milliseconds(offset)
+    }
+}
