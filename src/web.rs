@@ -161,6 +161,8 @@ mod tests {
             "https://x/a b",
             "https:x",
             "https://u@x",
+            "https://x:99999",
+            "https://[::1",
         ] {
             assert!(api_base(bad).is_err(), "{bad}");
         }
