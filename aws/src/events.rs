@@ -124,14 +124,15 @@ pub fn decode_key(encoded: &str) -> Option<String> {
             .get(..2)
             .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
     });
+    if !escapes_ok {
+        return None;
+    }
     // Spaces first: an escaped `+` (`%2B`) is decoded after.
     let spaced = encoded.replace('+', " ");
-    escapes_ok.then(|| {
-        percent_decode_str(&spaced)
-            .decode_utf8()
-            .ok()
-            .map(String::from)
-    })?
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(String::from)
 }
 
 #[cfg(test)]

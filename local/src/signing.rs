@@ -139,7 +139,10 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
             .get(..2)
             .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
     });
-    escapes_ok.then(|| percent_decode_str(s).decode_utf8().ok().map(String::from))?
+    if !escapes_ok {
+        return None;
+    }
+    percent_decode_str(s).decode_utf8().ok().map(String::from)
 }
 
 /// Why the signing secret is unusable.
