@@ -12,6 +12,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use url::Url;
 
 /// The page.
 pub const INDEX_HTML: &str = include_str!("../web/index.html");
@@ -72,21 +73,13 @@ fn page(content_type: &'static str, body: impl Into<String>) -> axum::response::
 }
 
 /// Checks an API base URL for `config.js`: empty (same origin) or an
-/// `http(s)://` URL without query or fragment; drops a trailing slash.
+/// `http(s)://` URL without query, fragment or credentials, in its
+/// normalised form (lower-case scheme and host, no default port) and
+/// without a trailing slash.
 pub fn api_base(raw: &str) -> anyhow::Result<String> {
     let api = raw.trim().trim_end_matches('/');
     if api.is_empty() {
         return Ok(String::new());
-    }
-    let Some((scheme, rest)) = api.split_once("://") else {
-        bail!("--api {raw:?} must be an http:// or https:// URL (or \"\" for the same origin)");
-    };
-    if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
-        bail!("--api {raw:?} must be an http:// or https:// URL");
-    }
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || host.contains('@') {
-        bail!("--api {raw:?} has no host (or carries credentials)");
     }
     if let Some(c) = api
         .chars()
@@ -94,7 +87,20 @@ pub fn api_base(raw: &str) -> anyhow::Result<String> {
     {
         bail!("--api {raw:?} may not contain {c:?}");
     }
-    Ok(api.to_owned())
+    let url = Url::parse(api).with_context(|| {
+        format!("--api {raw:?} must be an http:// or https:// URL (or \"\" for the same origin)")
+    })?;
+    // `https:host` parses as `https://host`, but is not what was meant.
+    let slashed = api
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if !matches!(url.scheme(), "http" | "https") || slashed.as_deref() != Some(url.scheme()) {
+        bail!("--api {raw:?} must be an http:// or https:// URL");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("--api {raw:?} carries credentials");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// Writes `index.html`, `app.js`, `style.css` and `config.js` (pointing at
@@ -141,6 +147,10 @@ mod tests {
             "http://127.0.0.1:8080/base"
         );
         assert_eq!(api_base("").unwrap(), "");
+        assert_eq!(
+            api_base("HTTPS://API.Example.com:443/v1/").unwrap(),
+            "https://api.example.com/v1"
+        );
         for bad in [
             "api.example.com",
             "ftp://x",
@@ -149,6 +159,10 @@ mod tests {
             "https://x/?q=1",
             "https://x/\"",
             "https://x/a b",
+            "https:x",
+            "https://u@x",
+            "https://x:99999",
+            "https://[::1",
         ] {
             assert!(api_base(bad).is_err(), "{bad}");
         }

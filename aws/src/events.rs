@@ -7,6 +7,7 @@
 //! configured. A body wrapped in an SNS envelope (S3 → SNS → SQS without raw
 //! delivery) is unwrapped first. Only `ObjectCreated:*` records are kept.
 
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 /// What one message body says.
@@ -29,6 +30,9 @@ pub struct ObjectRef {
     pub size: u64,
 }
 
+// Not `aws_lambda_events`' `S3Event`: it requires `eventTime`, `userIdentity`
+// and `requestParameters` in every record (moto sends neither of the last
+// two) and knows neither the test event nor the SNS envelope.
 #[derive(Deserialize)]
 struct Body {
     #[serde(rename = "Records")]
@@ -110,31 +114,25 @@ fn parse_nested(body: &str, may_unwrap: bool) -> S3Message {
 }
 
 /// Decodes a key as S3 encodes it in notifications: `+` is a space and `%xx`
-/// a byte; the bytes must be UTF-8. `None` for a malformed escape or bytes.
+/// a byte; the bytes must be UTF-8. `None` for a malformed escape (which
+/// `percent_decode_str` would keep as it is) or bytes (`form_urlencoded`
+/// would replace them), so a key that cannot exist is never looked up.
 pub fn decode_key(encoded: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(encoded.len());
-    let mut input = encoded.bytes();
-    while let Some(b) = input.next() {
-        match b {
-            b'+' => bytes.push(b' '),
-            b'%' => {
-                let hi = hex_digit(input.next()?)?;
-                let lo = hex_digit(input.next()?)?;
-                bytes.push(hi << 4 | lo);
-            }
-            other => bytes.push(other),
-        }
+    let escapes_ok = encoded.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(bytes).ok()
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    // Spaces first: an escaped `+` (`%2B`) is decoded after.
+    let spaced = encoded.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(String::from)
 }
 
 #[cfg(test)]

@@ -93,6 +93,27 @@ fn only_other_event_types_is_empty_objects() {
 }
 
 #[test]
+fn moto_record_shape() {
+    // moto sends no userIdentity, requestParameters, responseElements,
+    // ownerIdentity or sequencer, and encodes the key with quote_plus.
+    let body = r#"{"Records": [{
+      "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+      "eventTime": "2025-11-26T15:04:05.123Z", "eventName": "ObjectCreated:Put",
+      "s3": {"s3SchemaVersion": "1.0", "configurationId": "uploads-created",
+        "bucket": {"name": "pixpipe-src", "arn": "arn:aws:s3:::pixpipe-src"},
+        "object": {"key": "uploads/a+b%2Bc", "size": 7, "eTag": "d41d8cd98f00b204e9800998ecf8427e"}}
+    }]}"#;
+    assert_eq!(
+        parse(body),
+        S3Message::Objects(vec![ObjectRef {
+            bucket: "pixpipe-src".into(),
+            key: "uploads/a b+c".into(),
+            size: 7,
+        }])
+    );
+}
+
+#[test]
 fn test_event() {
     let body = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2025-11-26T15:57:02.089Z","Bucket":"pixpipe-src","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}"#;
     assert_eq!(parse(body), S3Message::TestEvent);
@@ -152,4 +173,7 @@ fn decode_key_cases() {
     );
     assert_eq!(decode_key("%ff"), None);
     assert_eq!(decode_key("%4"), None);
+    assert_eq!(decode_key("%+F"), None);
+    assert_eq!(decode_key("a%"), None);
+    assert_eq!(decode_key("%2B+%2b").as_deref(), Some("+ +"));
 }

@@ -6,6 +6,11 @@
 //! first frame is painted on, as browsers size it: for GIF the union of the
 //! logical screen and the first frame's rectangle (a 0x0 screen is fine),
 //! for WebP the VP8X canvas.
+//!
+//! Not a generic size reader such as the `imagesize` crate: it reads VP8's
+//! upscaling bits into the size, checks no IHDR, VP8 or VP8L signature, stops
+//! at JPEG fill bytes and TEM markers, gives GIF's screen rather than the
+//! canvas and HEIF's largest `ispe` rather than the primary item's.
 
 use crate::error::ImagingError;
 use crate::options::Limits;

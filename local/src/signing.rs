@@ -10,6 +10,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::Sha256;
 use thiserror::Error;
 
@@ -117,35 +118,31 @@ pub(crate) fn parse_query(query: Option<&str>) -> Option<SignedParams> {
     })
 }
 
+/// Everything but RFC 3986 unreserved characters is escaped.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
-/// Decodes `%XX` escapes (a `+` stays a `+`); `None` on a bad escape or non-UTF-8.
+/// Decodes `%XX` escapes (a `+` stays a `+`); `None` on a bad escape (which
+/// `percent_decode_str` would pass through as it is) or non-UTF-8.
 pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let escapes_ok = s.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_decode_str(s).decode_utf8().ok().map(String::from)
 }
 
 /// Why the signing secret is unusable.
@@ -271,6 +268,9 @@ mod tests {
             good.replace("len=3", "len=3&len=3"),
             good.replace("len=3", "len"),
             good.replace("%2F", "%2"),
+            good.replace("%2F", "%+F"),
+            good.replace("%2F", "%2F%"),
+            good.replace("%2F", "%C3"),
             good.replace("sig=ab", "sig=zz"),
             good.replace("exp=9", "exp="),
             format!("{good}ab"),
@@ -278,5 +278,15 @@ mod tests {
             assert!(parse_query(Some(&bad)).is_none(), "{bad}");
         }
         assert!(parse_query(None).is_none());
+    }
+
+    #[test]
+    fn escaping_keeps_its_form() {
+        // Upload URLs already handed out must still parse the same.
+        let raw = "image/svg+xml; q=\"a b\" ~é";
+        let encoded = "image%2Fsvg%2Bxml%3B%20q%3D%22a%20b%22%20~%C3%A9";
+        assert_eq!(percent_encode(raw), encoded);
+        assert_eq!(percent_decode(encoded).as_deref(), Some(raw));
+        assert_eq!(percent_decode("a+b%2b").as_deref(), Some("a+b+"));
     }
 }

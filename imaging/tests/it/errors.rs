@@ -2,7 +2,9 @@
 //! decompression bombs, and a deterministic garbage sweep that must never
 //! panic or hang. Also: a 49 MP image still decodes under default limits.
 
-use crate::common::{Rng, encode, jpeg, png_of_zeros, png_start, push_chunk, quadrants, variant};
+use crate::common::{
+    Rng, encode, jpeg, png_of_zeros, png_start, push_chunk, quadrants, riff_webp, variant, vp8l,
+};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{DynamicImage, ImageEncoder, ImageFormat};
 use pixpipe_imaging::{Fit, Format, ImagingError, Limits, Variant, probe, process, sniff};
@@ -118,6 +120,42 @@ fn header_claiming_huge_dimensions_fails_in_probe() {
         "{err:?}"
     );
     assert!(matches!(run(&png), Err(ImagingError::TooManyPixels { .. })));
+}
+
+/// The header details a generic size reader (the `imagesize` crate, say)
+/// skips: VP8's upscaling bits above its 14-bit sizes, VP8 and VP8L
+/// signatures, a PNG whose first chunk is not IHDR, JPEG fill bytes and
+/// TEM markers before the frame header.
+#[test]
+fn headers_are_read_to_the_letter() {
+    let dims = |b: &[u8]| probe(b, &Limits::default()).map(|p| (p.width, p.height));
+    // Key frame tag, start code, then 48 | 1 << 14 wide and 32 | 2 << 14 high.
+    let vp8 = |start: [u8; 3]| {
+        let frame = [&[0x50, 0x01, 0x00][..], &start, &[48, 0x40, 32, 0x80]].concat();
+        riff_webp(&[(b"VP8 ", &frame)])
+    };
+    assert_eq!(dims(&vp8([0x9D, 0x01, 0x2A])).ok(), Some((48, 32)));
+    assert!(matches!(dims(&vp8([0; 3])), Err(ImagingError::Corrupt(_))));
+    let mut lossless = vp8l(&quadrants(48, 32));
+    assert_eq!(
+        dims(&riff_webp(&[(b"VP8L", &lossless)])).ok(),
+        Some((48, 32))
+    );
+    lossless[0] = 0;
+    let unsigned = riff_webp(&[(b"VP8L", &lossless)]);
+    assert!(matches!(dims(&unsigned), Err(ImagingError::Corrupt(_))));
+
+    let mut png = png_start(48, 32, 2);
+    push_chunk(&mut png, b"IEND", &[]);
+    assert_eq!(dims(&png).ok(), Some((48, 32)));
+    png[12..16].copy_from_slice(b"IHDX");
+    assert!(matches!(dims(&png), Err(ImagingError::Corrupt(_))));
+
+    let photo = jpeg(&DynamicImage::ImageRgba8(quadrants(48, 32)), 90);
+    for extra in [&[0xFF][..], &[0xFF, 0x01], &[0xFF, 0xD0, 0xFF, 0xFF]] {
+        let marked = [&photo[..2], extra, &photo[2..]].concat();
+        assert_eq!(dims(&marked).ok(), Some((48, 32)), "{extra:02X?}");
+    }
 }
 
 #[test]
