@@ -8,7 +8,7 @@ use anyhow::Context;
 use axum::Router;
 use chrono::Utc;
 use pixpipe_core::lifecycle::Applied;
-use pixpipe_core::{JobStore, Service, lifecycle};
+use pixpipe_core::{FailureCode, JobStore, Service, lifecycle};
 use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
 use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Notifier, Pipeline};
@@ -113,7 +113,7 @@ pub async fn housekeeping(
             Ok(ids) => {
                 for id in ids {
                     let message = "the last delivery of this job was lost; it will not be retried";
-                    match lifecycle::fail(jobs, id, "processing_failed", message).await {
+                    match lifecycle::fail(jobs, id, FailureCode::ProcessingFailed, message).await {
                         Ok(Applied::Written(job)) => {
                             if let Some(callbacks) = &callbacks {
                                 callbacks.job_finished(&job);
