@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use pixpipe_core::lifecycle::Applied;
-use pixpipe_core::{JobStore, Service, lifecycle};
+use pixpipe_core::{FailureCode, JobStore, Service, lifecycle};
 use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
 use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{Notifier, Pipeline};
@@ -112,7 +112,7 @@ pub async fn housekeeping(
             Ok(ids) => {
                 for id in ids {
                     let message = "the last delivery of this job was lost; it will not be retried";
-                    match lifecycle::fail(jobs, id, "processing_failed", message).await {
+                    match lifecycle::fail(jobs, id, FailureCode::ProcessingFailed, message).await {
                         Ok(Applied::Written(job)) => {
                             if let Some(callbacks) = &callbacks {
                                 callbacks.job_finished(&job);

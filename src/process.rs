@@ -44,7 +44,7 @@ pub fn run(preset: &str, out: &Path, files: &[PathBuf]) -> anyhow::Result<usize>
                 failed += 1;
                 let code = error
                     .downcast_ref::<pixpipe_imaging::ImagingError>()
-                    .map_or("io_error", |e| e.code());
+                    .map_or("io_error", |e| pixpipe_core::FailureCode::from(e).as_str());
                 json!({"file": file, "ok": false, "error": {"code": code, "message": format!("{error:#}")},
                        "ms": started.elapsed().as_secs_f64() * 1e3})
             }

@@ -169,7 +169,7 @@ impl ServeArgs {
             first_retry: Duration::from_millis(self.callback_retry_ms),
             ..CallbackConfig::default()
         };
-        Notifier::new(config, pixpipe_api::views::job_json)
+        Notifier::new(config, pixpipe_core::view::job_json)
     }
 
     pub fn limits(&self) -> Limits {

@@ -48,7 +48,7 @@ pub struct AppState {
             Errors are `application/problem+json` (the `Problem` schema) with a stable `code`.\n\n\
             Authentication: `Authorization: Bearer <api key>` on `/v1/jobs` routes, enforced only \
             when the server is configured with API keys; each key sees only its own jobs.",
-        license(name = "MIT OR Apache-2.0")
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
     components(schemas(Problem)),
     security(("api_key" = [])),
@@ -111,10 +111,13 @@ impl Modify for ProblemCodes {
 }
 
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(jobs::router())
         .merge(meta::router())
-        .split_for_parts()
+        .split_for_parts();
+    // `JobError` comes with the routes, after `ApiDoc`'s own modifiers ran.
+    FailureCodes.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document of every route [`router`] serves.
@@ -159,4 +162,31 @@ pub async fn method_not_allowed() -> ApiError {
         Code::MethodNotAllowed,
         "this path does not take that method",
     )
+}
+
+/// Lists every failure code, with its meaning, on `JobError.code`, from
+/// [`FailureCode`](pixpipe_core::FailureCode)'s table. Applied by [`parts`].
+struct FailureCodes;
+
+impl Modify for FailureCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use pixpipe_core::FailureCode;
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let Some(RefOr::T(Schema::Object(error))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("JobError"))
+        else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(code))) = error.properties.get_mut("code") else {
+            return;
+        };
+        let mut text = code.description.take().unwrap_or_default();
+        text.push_str("\n\n| code | when |\n|---|---|");
+        for c in FailureCode::ALL {
+            text.push_str(&format!("\n| `{}` | {} |", c.as_str(), c.meaning()));
+        }
+        code.description = Some(text);
+    }
 }

@@ -9,133 +9,86 @@ use pixpipe_core::ServiceError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The stable error codes, each with its HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    /// 400: the body is not valid JSON or does not match the schema.
-    MalformedRequest,
-    /// 400: a query parameter or field is invalid.
-    InvalidRequest,
-    /// 401: no or unknown API key.
-    Unauthorized,
-    /// 403: the upload signature is missing or wrong.
-    InvalidSignature,
-    /// 403: the upload URL has expired.
-    UploadExpired,
-    /// 403: the upload's Content-Type or Content-Length differs from the signed ones.
-    UploadMismatch,
-    /// 404: no such job (or it belongs to another key).
-    JobNotFound,
-    /// 404: no such route or object.
-    NotFound,
-    /// 405: the path exists but not with this method.
-    MethodNotAllowed,
-    /// 409: the source was already uploaded, or the job no longer takes one.
-    UploadConflict,
-    /// 413: the declared or sent size is over the limit.
-    PayloadTooLarge,
-    /// 415: the content type is not an accepted image type.
-    UnsupportedMediaType,
-    /// 422: invalid variants.
-    InvalidVariants,
-    /// 422: the named preset does not exist.
-    UnknownPreset,
-    /// 422: `callback_url` points to a loopback, private or link-local address.
-    CallbackNotAllowed,
-    /// 500: something failed on our side; details are in the server log.
-    Internal,
+/// Declares [`Code`] from one table: each row gives the variant, its wire
+/// string, its HTTP status and when it is sent. The enum (documented with that
+/// line), [`Code::ALL`], [`Code::as_str`], [`Code::status`], [`Code::meaning`]
+/// (the OpenAPI document's table) and [`Code::from_wire`] all come from it.
+macro_rules! codes {
+    ($($variant:ident => $wire:literal, $status:ident, $meaning:literal;)*) => {
+        /// The stable error codes, each with its HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $(#[doc = $meaning] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The wire string: the problem's `code` and the end of its `type`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $wire,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Code::$variant => StatusCode::$status,)*
+                }
+            }
+
+            /// When the code is sent, for the OpenAPI document.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $meaning,)*
+                }
+            }
+
+            /// The code with this wire string.
+            pub fn from_wire(wire: &str) -> Option<Code> {
+                match wire {
+                    $($wire => Some(Code::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::MalformedRequest => "malformed_request",
-            Code::InvalidRequest => "invalid_request",
-            Code::Unauthorized => "unauthorized",
-            Code::InvalidSignature => "invalid_signature",
-            Code::UploadExpired => "upload_expired",
-            Code::UploadMismatch => "upload_mismatch",
-            Code::JobNotFound => "job_not_found",
-            Code::NotFound => "not_found",
-            Code::MethodNotAllowed => "method_not_allowed",
-            Code::UploadConflict => "upload_conflict",
-            Code::PayloadTooLarge => "payload_too_large",
-            Code::UnsupportedMediaType => "unsupported_media_type",
-            Code::InvalidVariants => "invalid_variants",
-            Code::UnknownPreset => "unknown_preset",
-            Code::CallbackNotAllowed => "callback_not_allowed",
-            Code::Internal => "internal",
-        }
-    }
-
-    /// Every code, in the order of the table above.
-    pub const ALL: [Code; 16] = [
-        Code::MalformedRequest,
-        Code::InvalidRequest,
-        Code::Unauthorized,
-        Code::InvalidSignature,
-        Code::UploadExpired,
-        Code::UploadMismatch,
-        Code::JobNotFound,
-        Code::NotFound,
-        Code::MethodNotAllowed,
-        Code::UploadConflict,
-        Code::PayloadTooLarge,
-        Code::UnsupportedMediaType,
-        Code::InvalidVariants,
-        Code::UnknownPreset,
-        Code::CallbackNotAllowed,
-        Code::Internal,
-    ];
-
-    /// When the code is sent, for the OpenAPI document.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Code::MalformedRequest => "the body is not valid JSON or does not match the schema",
-            Code::InvalidRequest => "a query parameter or field is invalid",
-            Code::Unauthorized => "API keys are configured and the key is missing or unknown",
-            Code::InvalidSignature => "the upload URL's signature is missing or wrong",
-            Code::UploadExpired => "the upload URL has expired",
-            Code::UploadMismatch => {
-                "the upload's Content-Type or Content-Length differs from the signed ones"
-            }
-            Code::JobNotFound => "no such job, or it belongs to another API key",
-            Code::NotFound => "no such route or object",
-            Code::MethodNotAllowed => "the path exists but not with this method",
-            Code::UploadConflict => {
-                "the source was already uploaded, or the job no longer takes one"
-            }
-            Code::PayloadTooLarge => "the declared or sent size is over the limit",
-            Code::UnsupportedMediaType => {
-                "not image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif (or the body is not JSON)"
-            }
-            Code::InvalidVariants => "the custom variants are invalid",
-            Code::UnknownPreset => "the named preset does not exist",
-            Code::CallbackNotAllowed => {
-                "`callback_url` points to a loopback, private or link-local address"
-            }
-            Code::Internal => "something failed on the server; details are in its log",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            Code::MalformedRequest | Code::InvalidRequest => StatusCode::BAD_REQUEST,
-            Code::Unauthorized => StatusCode::UNAUTHORIZED,
-            Code::InvalidSignature | Code::UploadExpired | Code::UploadMismatch => {
-                StatusCode::FORBIDDEN
-            }
-            Code::JobNotFound | Code::NotFound => StatusCode::NOT_FOUND,
-            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::UploadConflict => StatusCode::CONFLICT,
-            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::InvalidVariants | Code::UnknownPreset | Code::CallbackNotAllowed => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+codes! {
+    MalformedRequest => "malformed_request", BAD_REQUEST,
+        "the body is not valid JSON or does not match the schema";
+    InvalidRequest => "invalid_request", BAD_REQUEST,
+        "a query parameter or field is invalid";
+    Unauthorized => "unauthorized", UNAUTHORIZED,
+        "API keys are configured and the key is missing or unknown";
+    InvalidSignature => "invalid_signature", FORBIDDEN,
+        "the upload URL's signature is missing or wrong";
+    UploadExpired => "upload_expired", FORBIDDEN,
+        "the upload URL has expired";
+    UploadMismatch => "upload_mismatch", FORBIDDEN,
+        "the upload's Content-Type or Content-Length differs from the signed ones";
+    JobNotFound => "job_not_found", NOT_FOUND,
+        "no such job, or it belongs to another API key";
+    NotFound => "not_found", NOT_FOUND,
+        "no such route or object";
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED,
+        "the path exists but not with this method";
+    UploadConflict => "upload_conflict", CONFLICT,
+        "the source was already uploaded, or the job no longer takes one";
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE,
+        "the declared or sent size is over the limit";
+    UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE,
+        "not image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif (or the body is not JSON)";
+    InvalidVariants => "invalid_variants", UNPROCESSABLE_ENTITY,
+        "the custom variants are invalid";
+    UnknownPreset => "unknown_preset", UNPROCESSABLE_ENTITY,
+        "the named preset does not exist";
+    CallbackNotAllowed => "callback_not_allowed", UNPROCESSABLE_ENTITY,
+        "`callback_url` points to a loopback, private or link-local address";
+    Internal => "internal", INTERNAL_SERVER_ERROR,
+        "something failed on the server; details are in its log";
 }
 
 /// An error, as an RFC 9457 problem document (`application/problem+json`).
@@ -265,39 +218,20 @@ impl From<PathRejection> for ApiError {
 mod tests {
     use super::Code;
 
-    /// Position of each code in [`Code::ALL`]; the match is exhaustive, so a
-    /// new code does not compile here until it is placed in the table.
-    fn position(code: Code) -> usize {
-        match code {
-            Code::MalformedRequest => 0,
-            Code::InvalidRequest => 1,
-            Code::Unauthorized => 2,
-            Code::InvalidSignature => 3,
-            Code::UploadExpired => 4,
-            Code::UploadMismatch => 5,
-            Code::JobNotFound => 6,
-            Code::NotFound => 7,
-            Code::MethodNotAllowed => 8,
-            Code::UploadConflict => 9,
-            Code::PayloadTooLarge => 10,
-            Code::UnsupportedMediaType => 11,
-            Code::InvalidVariants => 12,
-            Code::UnknownPreset => 13,
-            Code::CallbackNotAllowed => 14,
-            Code::Internal => 15,
-        }
-    }
-
     #[test]
-    fn all_lists_every_code_once() {
-        for (i, code) in Code::ALL.into_iter().enumerate() {
-            assert_eq!(position(code), i, "{} is out of place", code.as_str());
+    fn every_code_is_distinct_snake_case_and_an_error_status() {
+        let mut seen = std::collections::HashSet::new();
+        for &code in Code::ALL {
             let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
             assert!(
                 s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
                 "{s}"
             );
+            assert_eq!(Code::from_wire(s), Some(code));
             assert!(code.status().is_client_error() || code.status().is_server_error());
+            assert!(!code.meaning().is_empty());
         }
+        assert_eq!(Code::from_wire("no_such_code"), None);
     }
 }

@@ -1,77 +1,11 @@
-//! The JSON shapes the API sends, built from the domain records.
+//! The JSON shapes the API sends: the job documents (defined in
+//! [`pixpipe_core::view`], which the worker's callbacks send too) and the
+//! API's own.
 
-use chrono::{DateTime, Utc};
-use pixpipe_core::{Job, JobError, JobId, JobResult, JobStatus, UploadTicket, VariantSpec};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// A job as clients see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = Job)]
-pub struct JobView {
-    pub id: JobId,
-    pub status: JobStatus,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    #[schema(example = "dragonfly.jpg")]
-    pub filename: Option<String>,
-    #[schema(example = "image/jpeg")]
-    pub content_type: String,
-    #[schema(example = 1604773)]
-    pub content_length: u64,
-    /// The preset the variants came from; null for custom variants.
-    #[schema(example = "standard")]
-    pub preset: Option<String>,
-    pub variants: Vec<VariantSpec>,
-    /// Processing attempts started so far.
-    pub attempts: u32,
-    /// The published variants; empty until the job has succeeded.
-    pub results: Vec<JobResult>,
-    /// Why the job failed or expired; null otherwise.
-    pub error: Option<JobError>,
-    /// Until when the upload URL works (while `awaiting_upload`).
-    pub upload_expires_at: DateTime<Utc>,
-    /// Where the finished job is POSTed, as accepted at creation; null for none.
-    #[schema(example = "https://example.com/hooks/pixpipe")]
-    pub callback_url: Option<String>,
-}
-
-impl From<Job> for JobView {
-    fn from(j: Job) -> Self {
-        JobView {
-            id: j.id,
-            status: j.status,
-            created_at: j.created_at,
-            updated_at: j.updated_at,
-            filename: j.filename,
-            content_type: j.content_type,
-            content_length: j.content_length,
-            preset: j.preset,
-            variants: j.variants,
-            attempts: j.attempts,
-            results: j.results,
-            error: j.error,
-            upload_expires_at: j.upload_expires_at,
-            callback_url: j.callback_url,
-        }
-    }
-}
-
-/// A new job and its `upload` instructions: where and how to send the source.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CreatedJob {
-    #[serde(flatten)]
-    pub job: JobView,
-    pub upload: UploadTicket,
-}
-
-/// One page of the caller's jobs, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct JobPage {
-    pub items: Vec<JobView>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
+pub use pixpipe_core::view::{CreatedJob, JobPage, JobView};
 
 /// Liveness answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -80,9 +14,4 @@ pub struct Health {
     pub status: &'static str,
     #[schema(example = "0.1.0")]
     pub version: &'static str,
-}
-
-/// The body of a job's callback: the same JSON as `GET /v1/jobs/{id}` sends.
-pub fn job_json(job: &Job) -> Vec<u8> {
-    serde_json::to_vec(&JobView::from(job.clone())).unwrap_or_default()
 }

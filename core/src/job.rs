@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::failure::FailureCode;
 use crate::spec::VariantSpec;
 
 /// Identifier of a job: a UUIDv7, so ids sort by creation time.
@@ -144,8 +145,10 @@ pub struct JobResult {
 /// Why a job failed: a stable machine code and a human message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JobError {
-    #[schema(example = "not_an_image")]
-    pub code: String,
+    /// Stable machine-readable code (a string, so that clients keep working
+    /// when a later version adds codes).
+    #[schema(value_type = String, example = "not_an_image")]
+    pub code: FailureCode,
     #[schema(example = "the uploaded file is not an image")]
     pub message: String,
 }

@@ -6,8 +6,11 @@
 //! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
 //! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
 //! - [`service`]: create / get / list / delete jobs for an owner.
+//! - [`view`]: `JobView` and its pages, the job document clients see (API
+//!   answers and callback bodies alike).
 //! - [`clock`]: the time source the use cases read (the system's, unless one is given).
 //! - [`callback`]: which callback URLs and addresses a finished job may be sent to.
+//! - [`failure`]: [`FailureCode`], the table of codes a failed job carries.
 //! - [`error`]: the error types of all of the above.
 //!
 //! Nothing here knows about HTTP, AWS or SQLite.
@@ -15,15 +18,19 @@
 pub mod callback;
 pub mod clock;
 pub mod error;
+pub mod failure;
 pub mod job;
 pub mod lifecycle;
 pub mod ports;
 pub mod service;
 pub mod spec;
+pub mod view;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use error::{BlobError, BoxError, QueueError, ServiceError, SpecError, StoreError};
+pub use failure::FailureCode;
 pub use job::{Job, JobError, JobId, JobResult, JobStatus};
 pub use ports::{BlobStore, Delivery, JobStore, UploadTicket, WorkQueue};
 pub use service::{NewJob, Page, Service, Settings, owner_tag};
 pub use spec::{Preset, VariantSpec};
+pub use view::JobView;

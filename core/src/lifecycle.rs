@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
+use crate::failure::FailureCode;
 use crate::job::{Job, JobError, JobId, JobResult, JobStatus};
 use crate::ports::JobStore;
 
@@ -119,7 +120,7 @@ pub async fn succeed(
 pub async fn fail(
     store: &dyn JobStore,
     id: JobId,
-    code: &str,
+    code: FailureCode,
     message: &str,
 ) -> Result<Applied<JobStatus>, StoreError> {
     apply(store, id, |job| {
@@ -127,7 +128,7 @@ pub async fn fail(
             Decision::Write(Job {
                 status: JobStatus::Failed,
                 error: Some(JobError {
-                    code: code.to_owned(),
+                    code,
                     message: message.to_owned(),
                 }),
                 ..job.clone()
@@ -165,7 +166,7 @@ pub async fn expire_if_stale(
             Decision::Write(Job {
                 status: JobStatus::Expired,
                 error: Some(JobError {
-                    code: "upload_expired".into(),
+                    code: FailureCode::UploadExpired,
                     message: "no upload arrived before the upload URL expired".into(),
                 }),
                 ..job.clone()

@@ -13,19 +13,27 @@
 //! | `PIXPIPE_ALLOW_PRIVATE_CALLBACKS` | both | false | accept and send callbacks to loopback, private and link-local addresses |
 
 use std::str::FromStr;
+#[cfg(feature = "api")]
 use std::time::Duration;
 
+#[cfg(feature = "api")]
 use pixpipe_api::ApiKeys;
 use pixpipe_aws::ConfigError;
+#[cfg(feature = "api")]
 use pixpipe_core::Settings;
+#[cfg(feature = "worker")]
 use pixpipe_imaging::Limits;
+#[cfg(feature = "worker")]
 use pixpipe_worker::callback::MIN_SECRET_LEN;
+#[cfg(feature = "worker")]
 use pixpipe_worker::{CallbackConfig, CallbackSecret};
 
 /// Longest lifetime of an S3 presigned URL.
+#[cfg(feature = "api")]
 const MAX_UPLOAD_TTL_SECS: u64 = 7 * 24 * 3600;
 
 /// The API function's settings.
+#[cfg(feature = "api")]
 #[derive(Clone)]
 pub struct ApiEnv {
     /// `PIXPIPE_MAX_UPLOAD_BYTES` and `PIXPIPE_UPLOAD_TTL_SECS`.
@@ -34,6 +42,7 @@ pub struct ApiEnv {
     pub keys: ApiKeys,
 }
 
+#[cfg(feature = "api")]
 impl ApiEnv {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -70,6 +79,7 @@ impl ApiEnv {
 }
 
 /// The worker function's settings.
+#[cfg(feature = "worker")]
 #[derive(Debug, Clone)]
 pub struct WorkerEnv {
     /// `max_input_bytes` from `PIXPIPE_MAX_UPLOAD_BYTES`, `max_pixels` from
@@ -80,6 +90,7 @@ pub struct WorkerEnv {
     pub callbacks: CallbackConfig,
 }
 
+#[cfg(feature = "worker")]
 impl WorkerEnv {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -166,7 +177,7 @@ where
         })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "api", feature = "worker"))]
 mod tests {
     use std::collections::HashMap;
 

@@ -13,12 +13,22 @@
 //!   [`pixpipe_aws::AwsConfig`] read from the environment.
 //! - [`telemetry`]: `tracing` set-up for Lambda (JSON or text, level from Lambda's
 //!   logging controls), with secret-printing dependency targets capped.
+//!
+//! Features `api` and `worker` (both on by default) hold each function's code:
+//! with `worker` alone, nothing here depends on `pixpipe-api`.
 
+#[cfg(feature = "api")]
 pub mod api;
 pub mod config;
 pub mod telemetry;
+#[cfg(feature = "worker")]
 pub mod worker;
 
+#[cfg(feature = "api")]
 pub use api::{api_app, api_state};
-pub use config::{ApiEnv, WorkerEnv};
+#[cfg(feature = "api")]
+pub use config::ApiEnv;
+#[cfg(feature = "worker")]
+pub use config::WorkerEnv;
+#[cfg(feature = "worker")]
 pub use worker::{Handled, Ignored, Plan, WorkerDeps, handle_batch, handle_message, plan};

@@ -138,7 +138,7 @@ fn retry_only_for_poison_and_retryable_outcomes() {
         (
             job(),
             Outcome::Failed {
-                code: "not_an_image".into(),
+                code: pixpipe_core::FailureCode::NotAnImage,
                 stats: Default::default(),
             },
         ),

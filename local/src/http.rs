@@ -22,13 +22,13 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::put;
 use futures_util::StreamExt;
-use pixpipe_api::{ApiError, Code};
 use pixpipe_core::{JobId, JobStatus, JobStore};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::blobs::{FsBlobError, FsBlobs, io_err, sync_dir};
+use crate::problem::{StorageCode as Code, StorageError};
 use crate::signing;
 use crate::store::{LocalStore, UploadAccepted};
 
@@ -86,27 +86,27 @@ fn immutable_if_found(response: &Response<Body>) -> Option<HeaderValue> {
         .then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
 }
 
-async fn no_such_object() -> ApiError {
-    ApiError::new(Code::NotFound, "no such object")
+async fn no_such_object() -> StorageError {
+    StorageError::new(Code::NotFound, "no such object")
 }
 
-fn invalid_signature() -> ApiError {
-    ApiError::new(
+fn invalid_signature() -> StorageError {
+    StorageError::new(
         Code::InvalidSignature,
         "the upload URL's signature is missing or not valid",
     )
 }
 
-fn conflict() -> ApiError {
-    ApiError::new(Code::UploadConflict, "this job is not awaiting an upload")
+fn conflict() -> StorageError {
+    StorageError::new(Code::UploadConflict, "this job is not awaiting an upload")
 }
 
-fn job_not_found() -> ApiError {
-    ApiError::new(Code::JobNotFound, "no such job")
+fn job_not_found() -> StorageError {
+    StorageError::new(Code::JobNotFound, "no such job")
 }
 
-fn internal(e: FsBlobError) -> ApiError {
-    ApiError::internal(&e)
+fn internal(e: FsBlobError) -> StorageError {
+    StorageError::internal(&e)
 }
 
 /// The signed upload. A refusal closes the connection: its body was not
@@ -136,7 +136,7 @@ async fn accept(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, StorageError> {
     let Ok(Path(raw_id)) = path else {
         return Err(invalid_signature());
     };
@@ -144,7 +144,7 @@ async fn accept(
         .filter(|p| state.blobs.signer().verify(&format!("uploads/{raw_id}"), p))
         .ok_or_else(invalid_signature)?;
     if state.clock.now().timestamp() >= params.expires {
-        return Err(ApiError::new(
+        return Err(StorageError::new(
             Code::UploadExpired,
             "the upload URL has expired",
         ));
@@ -155,14 +155,14 @@ async fn accept(
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
     if header_str(header::CONTENT_TYPE) != Some(params.content_type.as_str()) {
-        return Err(ApiError::new(
+        return Err(StorageError::new(
             Code::UploadMismatch,
             format!("Content-Type must be {:?}, as signed", params.content_type),
         ));
     }
     let sent_len = header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if sent_len != Some(params.content_length) {
-        return Err(ApiError::new(
+        return Err(StorageError::new(
             Code::UploadMismatch,
             format!(
                 "Content-Length must be {}, as signed",
@@ -171,7 +171,7 @@ async fn accept(
         ));
     }
     if params.content_length > state.max_upload_bytes {
-        return Err(ApiError::new(
+        return Err(StorageError::new(
             Code::PayloadTooLarge,
             format!("uploads are limited to {} bytes", state.max_upload_bytes),
         ));
@@ -182,7 +182,7 @@ async fn accept(
         .store
         .get(id)
         .await
-        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| StorageError::internal(&e))?
     {
         None => return Err(job_not_found()),
         Some(job) if job.status != JobStatus::AwaitingUpload => return Err(conflict()),
@@ -211,7 +211,7 @@ impl Drop for PartFile {
 }
 
 /// Streams the body into place and queues the job.
-async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(), ApiError> {
+async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(), StorageError> {
     let dir = state.blobs.uploads_dir();
     let part_path = dir.join(format!("{id}.part"));
     let file = match tokio::fs::OpenOptions::new()
@@ -222,7 +222,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
     {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return Err(ApiError::new(
+            return Err(StorageError::new(
                 Code::UploadConflict,
                 "an upload for this job is in progress",
             ));
@@ -248,7 +248,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
             .store
             .get(id)
             .await
-            .map_err(|e| ApiError::internal(&e))?
+            .map_err(|e| StorageError::internal(&e))?
         {
             Some(job) if job.status == JobStatus::AwaitingUpload => {
                 let (part, target) = (part.path.clone(), final_path.clone());
@@ -275,7 +275,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
         Ok(UploadAccepted::Missing) => job_not_found(),
         // Whether it committed is unknown: keep the source. If the job still
         // awaits an upload, the next attempt replaces it (see above).
-        Err(e) => return Err(ApiError::internal(&e)),
+        Err(e) => return Err(StorageError::internal(&e)),
     };
     if let Err(e) = tokio::fs::remove_file(&final_path).await {
         tracing::warn!(job_id = %id, error = %e, "cannot remove a refused upload");
@@ -289,18 +289,18 @@ async fn write_body(
     path: &FsPath,
     body: Body,
     len: u64,
-) -> Result<(), ApiError> {
+) -> Result<(), StorageError> {
     let mut stream = body.into_data_stream();
     let mut out = BufWriter::with_capacity(256 * 1024, &mut file);
     let mut received: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             tracing::debug!(error = %e, "upload body failed");
-            ApiError::new(Code::InvalidRequest, "the upload body could not be read")
+            StorageError::new(Code::InvalidRequest, "the upload body could not be read")
         })?;
         received = received.saturating_add(chunk.len() as u64);
         if received > len {
-            return Err(ApiError::new(
+            return Err(StorageError::new(
                 Code::PayloadTooLarge,
                 format!("the body is longer than the signed {len} bytes"),
             ));
@@ -310,7 +310,7 @@ async fn write_body(
             .map_err(|e| internal(io_err("write", path)(e)))?;
     }
     if received < len {
-        return Err(ApiError::new(
+        return Err(StorageError::new(
             Code::InvalidRequest,
             format!("the body ended after {received} of the signed {len} bytes"),
         ));

@@ -16,12 +16,14 @@
 //! - [`queue`]: the `WorkQueue` of the same store, [`QueueCounts`].
 //! - [`blobs`]: [`FsBlobs`], the `BlobStore` over files, with signed upload URLs.
 //! - [`http`]: [`router`], the signed-upload and result-serving routes.
+//! - [`problem`]: their errors, as problem+json documents.
 //!
 //! [`open`] builds all of them from a [`LocalConfig`].
 
 pub mod blobs;
 mod db;
 pub mod http;
+pub mod problem;
 pub mod queue;
 mod signing;
 pub mod store;
@@ -35,6 +37,7 @@ use thiserror::Error;
 pub use blobs::{FsBlobError, FsBlobs};
 pub use db::{DB_FILE, SchemaError};
 pub use http::{LocalHttp, router};
+pub use problem::{StorageCode, StorageError};
 pub use queue::QueueCounts;
 pub use signing::{SECRET_FILE, SecretError, load_or_create_secret_file};
 

@@ -197,6 +197,27 @@ fn schema_names_read_well_in_generated_code() {
     }
 }
 
+/// `JobError.code` lists exactly the codes of `FailureCode`'s table (the
+/// README's list is held to the same table in pixpipe-core).
+#[test]
+fn job_error_codes_are_the_table() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let code = &doc["components"]["schemas"]["JobError"]["properties"]["code"];
+    assert_eq!(code["type"], "string");
+    let listed: std::collections::BTreeSet<&str> = code["description"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter_map(|row| row.strip_prefix("| `"))
+        .filter_map(|row| row.split('`').next())
+        .collect();
+    let table: std::collections::BTreeSet<&str> = pixpipe_core::FailureCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, table);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn served_spec_is_the_generated_one() {
     let app = crate::common::spawn_app().await;

@@ -176,7 +176,7 @@ mod tests {
         assert!(doc["error_code"].is_null());
 
         let failed = Outcome::Failed {
-            code: "unsupported_format".to_owned(),
+            code: pixpipe_core::FailureCode::UnsupportedFormat,
             stats: RunStats::default(),
         };
         let doc: Value = serde_json::from_str(&emf_line(id, &failed, 0).unwrap()).unwrap();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
-use pixpipe_core::{BlobError, BlobStore, JobId, JobResult, JobStore, StoreError};
+use pixpipe_core::{BlobError, BlobStore, FailureCode, JobId, JobResult, JobStore, StoreError};
 use pixpipe_imaging::{ImagingError, Limits};
 use thiserror::Error;
 use tracing::{info, warn};
@@ -31,7 +31,7 @@ pub enum Outcome {
     /// Variants published; the job is `succeeded`.
     Succeeded(RunStats),
     /// The job is `failed` with this code (a permanent error, or retries spent).
-    Failed { code: String, stats: RunStats },
+    Failed { code: FailureCode, stats: RunStats },
     /// Nothing to do: the job is gone, finished, or another delivery runs it.
     Skipped(&'static str),
     /// A transient error: deliver again later.
@@ -60,14 +60,14 @@ pub enum PipelineError {
 
 impl PipelineError {
     /// The stable code recorded on a failed job, and whether retrying can help.
-    fn classify(&self) -> (&'static str, bool) {
+    fn classify(&self) -> (FailureCode, bool) {
         match self {
-            PipelineError::Imaging(e) => (e.code(), false),
-            PipelineError::Blob(BlobError::NotFound(_)) => ("source_missing", false),
-            PipelineError::Blob(BlobError::TooLarge { .. }) => ("input_too_large", false),
-            PipelineError::Panicked => ("internal_error", false),
+            PipelineError::Imaging(e) => (e.into(), false),
+            PipelineError::Blob(BlobError::NotFound(_)) => (FailureCode::SourceMissing, false),
+            PipelineError::Blob(BlobError::TooLarge { .. }) => (FailureCode::InputTooLarge, false),
+            PipelineError::Panicked => (FailureCode::InternalError, false),
             PipelineError::Store(_) | PipelineError::Blob(BlobError::Backend(_)) => {
-                ("processing_failed", true)
+                (FailureCode::ProcessingFailed, true)
             }
         }
     }
@@ -123,13 +123,13 @@ impl Pipeline {
                     warn!(error.cause_chain = ?cause_chain(&error), "transient failure, will retry");
                     return Outcome::Retry(error);
                 }
-                warn!(code, error.cause_chain = ?cause_chain(&error), "job failed");
+                warn!(code = code.as_str(), error.cause_chain = ?cause_chain(&error), "job failed");
                 match lifecycle::fail(self.jobs.as_ref(), id, code, &error.public_message())
                     .await
                     .inspect(|a| self.announce(a))
                 {
                     Ok(_) => Outcome::Failed {
-                        code: code.to_owned(),
+                        code,
                         stats: RunStats {
                             duration: started.elapsed(),
                             ..stats

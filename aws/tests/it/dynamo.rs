@@ -79,7 +79,7 @@ async fn insert_get_round_trip_and_item_attributes() {
         bytes: 18_734,
     }];
     j.error = Some(JobError {
-        code: "not_an_image".into(),
+        code: pixpipe_core::FailureCode::NotAnImage,
         message: "the uploaded file is not an image".into(),
     });
     assert!(store.get(j.id).await.unwrap().is_none());

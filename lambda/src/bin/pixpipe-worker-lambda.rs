@@ -39,7 +39,7 @@ async fn run() -> anyhow::Result<()> {
     if env.callbacks.secret.is_none() {
         warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
     }
-    let callbacks = Notifier::new(env.callbacks.clone(), pixpipe_api::views::job_json);
+    let callbacks = Notifier::new(env.callbacks.clone(), pixpipe_core::view::job_json);
     let mut deps = WorkerDeps::new(&aws, &cfg, env.limits);
     deps.pipeline.callbacks = Some(callbacks.clone());
     let (deps, callbacks) = (&deps, &callbacks);

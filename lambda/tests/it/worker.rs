@@ -156,7 +156,10 @@ async fn the_last_receive_fails_the_job_and_acknowledges() {
     let failed = env.job(job.id).await;
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.attempts, last);
-    assert_eq!(failed.error.expect("error").code, "processing_failed");
+    assert_eq!(
+        failed.error.expect("error").code,
+        pixpipe_core::FailureCode::ProcessingFailed
+    );
 }
 
 #[tokio::test]

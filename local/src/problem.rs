@@ -1,0 +1,161 @@
+//! The storage routes' own errors, turned into `application/problem+json` at
+//! the edge: the same body (`{type, title, status, detail, code}`) and the same
+//! stable codes and statuses as the API's problems, without depending on the
+//! API crate. A test holds each code to the API's table.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Why a storage route refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageCode {
+    /// 400: the upload body could not be read, or ended short.
+    InvalidRequest,
+    /// 403: the upload URL's signature is missing or wrong.
+    InvalidSignature,
+    /// 403: the upload URL has expired.
+    UploadExpired,
+    /// 403: the upload's Content-Type or Content-Length differs from the signed ones.
+    UploadMismatch,
+    /// 404: no such job.
+    JobNotFound,
+    /// 404: no such object.
+    NotFound,
+    /// 409: the source was already uploaded, or the job no longer takes one.
+    UploadConflict,
+    /// 413: the declared or sent size is over the limit.
+    PayloadTooLarge,
+    /// 500: something failed on the server; the cause is logged, never sent.
+    Internal,
+}
+
+impl StorageCode {
+    /// Every code.
+    pub const ALL: [StorageCode; 9] = [
+        StorageCode::InvalidRequest,
+        StorageCode::InvalidSignature,
+        StorageCode::UploadExpired,
+        StorageCode::UploadMismatch,
+        StorageCode::JobNotFound,
+        StorageCode::NotFound,
+        StorageCode::UploadConflict,
+        StorageCode::PayloadTooLarge,
+        StorageCode::Internal,
+    ];
+
+    /// The wire string, as in the API's problem table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageCode::InvalidRequest => "invalid_request",
+            StorageCode::InvalidSignature => "invalid_signature",
+            StorageCode::UploadExpired => "upload_expired",
+            StorageCode::UploadMismatch => "upload_mismatch",
+            StorageCode::JobNotFound => "job_not_found",
+            StorageCode::NotFound => "not_found",
+            StorageCode::UploadConflict => "upload_conflict",
+            StorageCode::PayloadTooLarge => "payload_too_large",
+            StorageCode::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            StorageCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            StorageCode::InvalidSignature
+            | StorageCode::UploadExpired
+            | StorageCode::UploadMismatch => StatusCode::FORBIDDEN,
+            StorageCode::JobNotFound | StorageCode::NotFound => StatusCode::NOT_FOUND,
+            StorageCode::UploadConflict => StatusCode::CONFLICT,
+            StorageCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            StorageCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A refusal of a storage route, on its way to a problem response.
+#[derive(Debug)]
+pub struct StorageError {
+    pub code: StorageCode,
+    pub detail: String,
+}
+
+impl StorageError {
+    pub fn new(code: StorageCode, detail: impl Into<String>) -> Self {
+        StorageError {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// A 500 whose cause is logged here and never sent.
+    pub fn internal(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = vec![error.to_string()];
+        let mut source = error.source();
+        while let Some(e) = source {
+            chain.push(e.to_string());
+            source = e.source();
+        }
+        tracing::error!(error.cause_chain = ?chain, "request failed");
+        StorageError::new(StorageCode::Internal, "internal error; see the server log")
+    }
+}
+
+/// The problem document, field for field as the API sends it.
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+}
+
+impl IntoResponse for StorageError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = ProblemBody {
+            kind: format!("urn:pixpipe:problem:{}", self.code.as_str()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: &self.detail,
+            code: self.code.as_str(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt as _;
+    use pixpipe_api::{ApiError, Code};
+
+    use super::*;
+
+    /// Each code has the API's wire string and status, and the same body.
+    #[tokio::test]
+    async fn problems_are_the_apis() {
+        for code in StorageCode::ALL {
+            let api = Code::from_wire(code.as_str())
+                .unwrap_or_else(|| panic!("{} is not an API code", code.as_str()));
+            assert_eq!(api.status(), code.status(), "{}", code.as_str());
+            let ours = StorageError::new(code, "detail").into_response();
+            let theirs = ApiError::new(api, "detail").into_response();
+            assert_eq!(ours.status(), theirs.status());
+            assert_eq!(
+                ours.headers().get(header::CONTENT_TYPE),
+                theirs.headers().get(header::CONTENT_TYPE)
+            );
+            let ours = ours.into_body().collect().await.unwrap().to_bytes();
+            let theirs = theirs.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(ours, theirs, "{}", code.as_str());
+        }
+    }
+}
