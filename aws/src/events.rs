@@ -7,7 +7,7 @@
 //! configured. A body wrapped in an SNS envelope (S3 → SNS → SQS without raw
 //! delivery) is unwrapped first. Only `ObjectCreated:*` records are kept.
 
-use percent_encoding::percent_decode_str;
+use pixpipe_core::escape::percent_decode_strict;
 use serde::Deserialize;
 
 /// What one message body says.
@@ -114,25 +114,12 @@ fn parse_nested(body: &str, may_unwrap: bool) -> S3Message {
 }
 
 /// Decodes a key as S3 encodes it in notifications: `+` is a space and `%xx`
-/// a byte; the bytes must be UTF-8. `None` for a malformed escape (which
-/// `percent_decode_str` would keep as it is) or bytes (`form_urlencoded`
-/// would replace them), so a key that cannot exist is never looked up.
+/// a byte; the bytes must be UTF-8. `None` for a malformed escape or bytes
+/// (`form_urlencoded` would replace them), so a key that cannot exist is
+/// never looked up.
 pub fn decode_key(encoded: &str) -> Option<String> {
-    let escapes_ok = encoded.split('%').skip(1).all(|after| {
-        after
-            .as_bytes()
-            .get(..2)
-            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    });
-    if !escapes_ok {
-        return None;
-    }
     // Spaces first: an escaped `+` (`%2B`) is decoded after.
-    let spaced = encoded.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .ok()
-        .map(String::from)
+    percent_decode_strict(&encoded.replace('+', " "))
 }
 
 #[cfg(test)]

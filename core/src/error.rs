@@ -5,6 +5,13 @@ use thiserror::Error;
 /// A boxed backend error, kept as a source rather than flattened to text.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// `error` and each of its sources, outermost first, as text for a log line.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// An invalid `preset` / `variants` request.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{message}")]

@@ -11,6 +11,7 @@
 //! - [`clock`]: the time source the use cases read (the system's, unless one is given).
 //! - [`callback`]: which callback URLs and addresses a finished job may be sent to.
 //! - [`failure`]: [`FailureCode`], the table of codes a failed job carries.
+//! - [`escape`]: strict `%XX` decoding for the adapters that read escaped text.
 //! - [`error`]: the error types of all of the above.
 //!
 //! Nothing here knows about HTTP, AWS or SQLite.
@@ -18,6 +19,7 @@
 pub mod callback;
 pub mod clock;
 pub mod error;
+pub mod escape;
 pub mod failure;
 pub mod job;
 pub mod lifecycle;

@@ -91,12 +91,7 @@ impl StorageError {
 
     /// A 500 whose cause is logged here and never sent.
     pub fn internal(error: &(dyn std::error::Error + 'static)) -> Self {
-        let mut chain = vec![error.to_string()];
-        let mut source = error.source();
-        while let Some(e) = source {
-            chain.push(e.to_string());
-            source = e.source();
-        }
+        let chain = pixpipe_core::error::cause_chain(error);
         tracing::error!(error.cause_chain = ?chain, "request failed");
         StorageError::new(StorageCode::Internal, "internal error; see the server log")
     }

@@ -10,7 +10,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use pixpipe_core::escape::percent_decode_strict as percent_decode;
 use sha2::Sha256;
 use thiserror::Error;
 
@@ -128,21 +129,6 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub(crate) fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, NOT_UNRESERVED).to_string()
-}
-
-/// Decodes `%XX` escapes (a `+` stays a `+`); `None` on a bad escape (which
-/// `percent_decode_str` would pass through as it is) or non-UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let escapes_ok = s.split('%').skip(1).all(|after| {
-        after
-            .as_bytes()
-            .get(..2)
-            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    });
-    if !escapes_ok {
-        return None;
-    }
-    percent_decode_str(s).decode_utf8().ok().map(String::from)
 }
 
 /// Why the signing secret is unusable.

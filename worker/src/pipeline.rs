@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use pixpipe_core::error::cause_chain;
 use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
 use pixpipe_core::{BlobError, BlobStore, FailureCode, JobId, JobResult, JobStore, StoreError};
 use pixpipe_imaging::{ImagingError, Limits};
@@ -221,14 +222,4 @@ impl Pipeline {
         .map_err(|_| PipelineError::Panicked)?
         .map_err(PipelineError::from)
     }
-}
-
-fn cause_chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut chain = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        chain.push(e.to_string());
-        source = e.source();
-    }
-    chain
 }
