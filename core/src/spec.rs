@@ -15,6 +15,7 @@ pub const DEFAULT_PRESET: &str = "standard";
 
 /// One output of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "thumb", "width": 300, "height": 300, "fit": "cover", "format": "jpeg", "quality": 80, "gravity": "attention"}))]
 pub struct VariantSpec {
     /// Names the result file: 1 to 32 of `a-z 0-9 _ -`, unique within the job.

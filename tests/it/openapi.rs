@@ -235,3 +235,57 @@ async fn served_spec_is_the_generated_one() {
         serde_json::to_value(pixpipe_api::openapi()).unwrap()
     );
 }
+
+/// Every object a request body may hold, nested ones included, is closed
+/// (`additionalProperties: false`), as the server refuses unknown fields.
+#[test]
+fn request_objects_refuse_unknown_fields() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let mut seen = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for media in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                closed_objects(&doc, &media.1["schema"], &mut seen);
+            }
+        }
+    }
+    for wanted in ["CreateJobRequest", "VariantSpec", "WatermarkPlacement"] {
+        assert!(
+            seen.iter().any(|s| s == wanted),
+            "{wanted} not reached: {seen:?}"
+        );
+    }
+}
+
+/// Walks `schema` (through `$ref`s, items and compositions), asserting that
+/// each object with properties is closed; records the named schemas it reached.
+fn closed_objects(doc: &Value, schema: &Value, seen: &mut Vec<String>) {
+    if !schema.is_object() {
+        return;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/").to_owned();
+        if !seen.contains(&name) {
+            seen.push(name);
+            closed_objects(doc, resolve(doc, schema), seen);
+        }
+        return;
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        assert_eq!(
+            schema["additionalProperties"], false,
+            "an open object after {seen:?}: {schema}"
+        );
+        props.values().for_each(|p| closed_objects(doc, p, seen));
+    }
+    closed_objects(doc, &schema["items"], seen);
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for part in schema[key].as_array().into_iter().flatten() {
+            closed_objects(doc, part, seen);
+        }
+    }
+}

@@ -213,6 +213,27 @@ async fn create_job_rejections() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn unknown_fields_are_refused_at_every_level() {
+    let app = spawn_app().await;
+    let variant = json!({"name": "x", "width": 10, "height": 10, "fit": "cover", "format": "jpeg"});
+    let with_extra = |at: &str| {
+        let mut body = json!({"content_type": "image/jpeg", "content_length": 10,
+            "variants": [variant.clone()]});
+        match at {
+            "top" => body["colour"] = json!("red"),
+            "variant" => body["variants"][0]["qualty"] = json!(90),
+            _ => body["variants"][0]["watermark"] = json!({"opacty": 0.5}),
+        }
+        body
+    };
+    for at in ["top", "variant", "watermark"] {
+        let body = with_extra(at);
+        let res = app.client.post(app.url("/v1/jobs")).json(&body).send();
+        assert_problem(res.await.unwrap(), 400, "malformed_request").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn api_keys_gate_and_scope_jobs() {
     let app = spawn_with(|a| a.api_keys = "alpha-key,beta-key".into()).await;
     let body = json!({"content_type": "image/jpeg", "content_length": 10});
