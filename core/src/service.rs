@@ -62,7 +62,9 @@ pub struct NewJob {
     pub content_type: String,
     /// Exact size of the file to upload, in bytes.
     pub content_length: u64,
-    /// The client's name for the file, kept for display (at most 255 bytes).
+    /// The client's name for the file, kept for display: at most 255 bytes,
+    /// without control characters, bidirectional formatting characters or
+    /// line and paragraph separators.
     #[serde(default)]
     pub filename: Option<String>,
     /// A preset name (see `GET /v1/presets`); default `standard`.
@@ -137,10 +139,14 @@ impl Service {
             });
         }
         if let Some(name) = &req.filename
-            && (name.len() > 255 || name.chars().any(char::is_control))
+            && (name.len() > 255 || name.chars().any(unsafe_in_filename))
         {
             return Err(ServiceError::InvalidRequest(
-                "filename must be at most 255 bytes with no control characters".into(),
+                "filename must be at most 255 bytes with no control characters, \
+                 bidirectional formatting characters (U+061C, U+200E, U+200F, \
+                 U+202A to U+202E, U+2066 to U+2069) or line and paragraph \
+                 separators (U+2028, U+2029)"
+                    .into(),
             ));
         }
         let callback_url = req
@@ -267,6 +273,24 @@ impl Service {
         self.jobs.delete(id).await?;
         Ok(())
     }
+}
+
+/// Characters a filename may not carry because they change how it, or the
+/// text around it, is shown: controls (C0, DEL, C1), the bidirectional
+/// formatting characters (Unicode's `Bidi_Control` set: marks, embeddings,
+/// overrides and isolates) and the line and paragraph separators.
+pub fn unsafe_in_filename(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
 }
 
 fn decode_cursor(cursor: &str) -> Result<JobId, ServiceError> {
