@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod heic;
 mod hostile;
+mod limits;
 mod openapi;
 mod pipeline;
 mod rejections;
