@@ -59,19 +59,24 @@ impl Default for Settings {
 #[schema(example = json!({"content_type": "image/jpeg", "content_length": 1604773, "filename": "dragonfly.jpg", "preset": "standard"}))]
 pub struct NewJob {
     /// MIME type of the file to upload: image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif.
+    #[schema(schema_with = content_type_schema)]
     pub content_type: String,
-    /// Exact size of the file to upload, in bytes.
+    /// Exact size of the file to upload, in bytes: at most the server's
+    /// upload limit (25 MiB unless configured otherwise). An empty file is
+    /// accepted here and fails as `not_an_image`.
     pub content_length: u64,
     /// The client's name for the file, kept for display: at most 255 bytes,
     /// without control characters, bidirectional formatting characters or
     /// line and paragraph separators.
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub filename: Option<String>,
     /// A preset name (see `GET /v1/presets`); default `standard`.
     #[serde(default)]
     pub preset: Option<String>,
     /// Custom variants (1 to 8) instead of a preset.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 8)]
     pub variants: Option<Vec<VariantSpec>>,
     /// An http(s) URL (at most 2048 characters, no user or password) that
     /// receives the finished job, as `GET /v1/jobs/{id}` returns it, in a
@@ -79,8 +84,21 @@ pub struct NewJob {
     /// link-local destinations are refused (`callback_not_allowed`) unless
     /// the server allows them.
     #[serde(default)]
-    #[schema(example = "https://example.com/hooks/pixpipe")]
+    #[schema(max_length = 2048, example = "https://example.com/hooks/pixpipe")]
     pub callback_url: Option<String>,
+}
+
+/// `content_type`'s schema: one of [`ACCEPTED_TYPES`].
+fn content_type_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ACCEPTED_TYPES.iter().copied()))
+        .description(Some(
+            "MIME type of the file to upload (compared without regard to case).",
+        ))
+        .examples([serde_json::json!("image/jpeg")])
+        .build()
 }
 
 /// A page of jobs plus the cursor of the next page.

@@ -289,3 +289,39 @@ fn closed_objects(doc: &Value, schema: &Value, seen: &mut Vec<String>) {
         }
     }
 }
+
+/// The request schema states the bounds and choices the server enforces.
+#[test]
+fn request_schema_states_the_servers_bounds() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let variant = &schemas["VariantSpec"]["properties"];
+    let side = pixpipe_core::spec::MAX_VARIANT_SIDE;
+    for (field, min, max) in [("width", 1, side), ("height", 1, side), ("quality", 1, 100)] {
+        assert_eq!(variant[field]["minimum"], min, "{field}");
+        assert_eq!(variant[field]["maximum"], max, "{field}");
+    }
+    assert_eq!(variant["name"]["maxLength"], 32);
+    let request = &schemas["CreateJobRequest"]["properties"];
+    let types: Vec<&str> = request["content_type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, pixpipe_core::service::ACCEPTED_TYPES);
+    assert_eq!(request["content_length"]["type"], "integer");
+    assert_eq!(request["content_length"]["minimum"], 0);
+    assert_eq!(request["filename"]["maxLength"], 255);
+    assert_eq!(
+        request["callback_url"]["maxLength"],
+        pixpipe_core::callback::MAX_CALLBACK_URL_LEN
+    );
+    assert_eq!(
+        request["variants"]["maxItems"],
+        pixpipe_core::spec::MAX_VARIANTS
+    );
+    let watermark = &schemas["WatermarkPlacement"]["properties"];
+    assert_eq!(watermark["scale"]["exclusiveMinimum"], 0);
+    assert_eq!(watermark["opacity"]["maximum"], 1);
+}
