@@ -200,6 +200,7 @@ impl Service {
             results: Vec::new(),
             error: None,
             upload_expires_at: now + ttl,
+            upload_held_until: None,
             callback_url,
             version: 1,
         };
@@ -227,7 +228,7 @@ impl Service {
     pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
         let job = self.owned(owner, id).await?;
         let now = self.clock.now();
-        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= now {
+        if job.upload_window_closed(now) {
             if let Applied::Written(expired) =
                 lifecycle::expire_if_stale(self.jobs.as_ref(), id, now).await?
             {

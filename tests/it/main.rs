@@ -16,5 +16,6 @@ mod rejections;
 mod restart;
 mod self_contained;
 mod upload;
+mod upload_window;
 mod waiting;
 mod web;
