@@ -40,6 +40,7 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
     let routes = pixpipe_local::router(LocalHttp {
         max_upload_bytes: args.max_upload_bytes,
         clock: args.clock(),
+        upload_time_limit: Duration::from_secs(args.request_timeout_secs),
         ..LocalHttp::new(&local)
     });
     Ok(Parts {

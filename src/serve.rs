@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// Seconds an upload URL stays valid.
     #[arg(long, env = "PIXPIPE_UPLOAD_TTL_SECS", default_value_t = 900)]
     pub upload_ttl_secs: u64,
+    /// Seconds a request may take until its response begins (an upload
+    /// included); then it is answered 408 `request_timeout`.
+    #[arg(long, env = "PIXPIPE_REQUEST_TIMEOUT_SECS", default_value_t = 300)]
+    pub request_timeout_secs: u64,
     /// Deliveries of a job before a transient error fails it for good.
     #[arg(long, env = "PIXPIPE_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
@@ -122,6 +126,10 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub fn validated(self) -> anyhow::Result<ServeArgs> {
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        anyhow::ensure!(
+            self.request_timeout_secs >= 1,
+            "--request-timeout-secs must be at least 1"
+        );
         anyhow::ensure!(
             self.upload_ttl_secs >= 1,
             "--upload-ttl-secs must be at least 1"
@@ -281,12 +289,15 @@ fn launch(
     } else {
         parts.routes
     };
-    let app = pixpipe_api::app(
+    let app = pixpipe_api::app_with(
         AppState {
             service: parts.service,
             keys,
         },
         routes,
+        pixpipe_api::HttpLimits {
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+        },
     );
     let app = CorsOrigins::parse(&args.cors_origins)?.apply(app);
 

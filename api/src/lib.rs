@@ -5,22 +5,21 @@
 //! - `jobs`: `/v1/jobs` handlers. `meta`: presets and health.
 //! - [`auth`]: API keys and the `Caller` extractor.
 //! - [`problem`]: errors as `application/problem+json` with stable codes.
+//! - [`limits`]: request timeout and size limits, answered as problems.
 //! - [`views`]: the JSON shapes sent to clients.
 
 pub mod auth;
 mod examples;
 pub mod jobs;
+pub mod limits;
 pub mod meta;
 pub mod problem;
 pub mod views;
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use pixpipe_core::Service;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -28,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use auth::ApiKeys;
+pub use limits::{HttpLimits, REQUEST_TIMEOUT};
 pub use problem::{ApiError, Code, Problem};
 
 /// What every handler can reach.
@@ -133,23 +133,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The whole HTTP service: [`router`] plus the backend's `extra` routes (the
-/// local signed-upload and result routes), problem+json fallbacks, a request
-/// timeout, and request spans that record the path only (upload URLs carry
-/// their signature in the query, which must never reach a log).
+/// [`app_with`] the default limits.
 pub fn app(state: AppState, extra: Router) -> Router {
+    app_with(state, extra, HttpLimits::default())
+}
+
+/// The whole HTTP service: [`router`] plus the backend's `extra` routes (the
+/// local signed-upload and result routes), problem+json fallbacks, the
+/// request timeout and size `limits` (as problems too), and request spans
+/// that record the path only (upload URLs carry their signature in the
+/// query, which must never reach a log).
+pub fn app_with(state: AppState, extra: Router, limits: HttpLimits) -> Router {
     router(state)
         .merge(extra)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(limits, limits::enforce))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
 }
-
-/// Longest any request may take, uploads of the largest size on a slow link included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A problem+json 404 for paths no router matched.
 pub async fn not_found() -> ApiError {

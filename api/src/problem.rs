@@ -75,10 +75,14 @@ codes! {
         "no such route or object";
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED,
         "the path exists but not with this method";
+    RequestTimeout => "request_timeout", REQUEST_TIMEOUT,
+        "the request took longer than the server's request timeout";
     UploadConflict => "upload_conflict", CONFLICT,
         "the source was already uploaded, or the job no longer takes one";
     PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE,
         "the declared or sent size is over the limit";
+    UriTooLong => "uri_too_long", URI_TOO_LONG,
+        "the request target (path and query) is longer than the server accepts";
     UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE,
         "not image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif (or the body is not JSON)";
     InvalidVariants => "invalid_variants", UNPROCESSABLE_ENTITY,
@@ -87,6 +91,8 @@ codes! {
         "the named preset does not exist";
     CallbackNotAllowed => "callback_not_allowed", UNPROCESSABLE_ENTITY,
         "`callback_url` points to a loopback, private or link-local address";
+    HeadersTooLarge => "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "the request's header fields are larger than the server accepts";
     Internal => "internal", INTERNAL_SERVER_ERROR,
         "something failed on the server; details are in its log";
 }

@@ -171,8 +171,14 @@ pub struct Job {
     pub attempts: u32,
     pub results: Vec<JobResult>,
     pub error: Option<JobError>,
-    /// When the upload URL stops working; an un-uploaded job expires then.
+    /// When the upload URL stops working; an un-uploaded job expires then,
+    /// unless an upload it accepted in time is still arriving.
     pub upload_expires_at: DateTime<Utc>,
+    /// Set when the storage accepted an upload (URL checked at the request's
+    /// start): the job does not expire before this, so that an upload begun
+    /// in time may finish after `upload_expires_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_held_until: Option<DateTime<Utc>>,
     /// Where the finished job is POSTed (checked at creation); absent in
     /// records written before callbacks existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,6 +190,20 @@ pub struct Job {
 impl Job {
     pub fn source_key(&self) -> String {
         self.id.source_key()
+    }
+
+    /// When an un-uploaded job expires: the URL's expiry, or later while an
+    /// upload accepted in time is arriving.
+    pub fn expires_unless_uploaded_at(&self) -> DateTime<Utc> {
+        self.upload_held_until
+            .map_or(self.upload_expires_at, |held| {
+                held.max(self.upload_expires_at)
+            })
+    }
+
+    /// Whether the job still awaits an upload that can no longer come.
+    pub fn upload_window_closed(&self, now: DateTime<Utc>) -> bool {
+        self.status == JobStatus::AwaitingUpload && self.expires_unless_uploaded_at() <= now
     }
 
     /// Strong validator for HTTP caching: changes whenever the record does.

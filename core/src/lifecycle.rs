@@ -162,7 +162,7 @@ pub async fn expire_if_stale(
     now: DateTime<Utc>,
 ) -> Result<Applied<JobStatus>, StoreError> {
     apply(store, id, |job| {
-        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= now {
+        if job.upload_window_closed(now) {
             Decision::Write(Job {
                 status: JobStatus::Expired,
                 error: Some(JobError {

@@ -59,17 +59,24 @@ impl Default for Settings {
 #[schema(example = json!({"content_type": "image/jpeg", "content_length": 1604773, "filename": "dragonfly.jpg", "preset": "standard"}))]
 pub struct NewJob {
     /// MIME type of the file to upload: image/jpeg, image/png, image/webp, image/gif, image/heic or image/heif.
+    #[schema(schema_with = content_type_schema)]
     pub content_type: String,
-    /// Exact size of the file to upload, in bytes.
+    /// Exact size of the file to upload, in bytes: at most the server's
+    /// upload limit (25 MiB unless configured otherwise). An empty file is
+    /// accepted here and fails as `not_an_image`.
     pub content_length: u64,
-    /// The client's name for the file, kept for display (at most 255 bytes).
+    /// The client's name for the file, kept for display: at most 255 bytes,
+    /// without control characters, bidirectional formatting characters or
+    /// line and paragraph separators.
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub filename: Option<String>,
     /// A preset name (see `GET /v1/presets`); default `standard`.
     #[serde(default)]
     pub preset: Option<String>,
     /// Custom variants (1 to 8) instead of a preset.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 8)]
     pub variants: Option<Vec<VariantSpec>>,
     /// An http(s) URL (at most 2048 characters, no user or password) that
     /// receives the finished job, as `GET /v1/jobs/{id}` returns it, in a
@@ -77,8 +84,21 @@ pub struct NewJob {
     /// link-local destinations are refused (`callback_not_allowed`) unless
     /// the server allows them.
     #[serde(default)]
-    #[schema(example = "https://example.com/hooks/pixpipe")]
+    #[schema(max_length = 2048, example = "https://example.com/hooks/pixpipe")]
     pub callback_url: Option<String>,
+}
+
+/// `content_type`'s schema: one of [`ACCEPTED_TYPES`].
+fn content_type_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ACCEPTED_TYPES.iter().copied()))
+        .description(Some(
+            "MIME type of the file to upload (compared without regard to case).",
+        ))
+        .examples([serde_json::json!("image/jpeg")])
+        .build()
 }
 
 /// A page of jobs plus the cursor of the next page.
@@ -137,10 +157,14 @@ impl Service {
             });
         }
         if let Some(name) = &req.filename
-            && (name.len() > 255 || name.chars().any(char::is_control))
+            && (name.len() > 255 || name.chars().any(unsafe_in_filename))
         {
             return Err(ServiceError::InvalidRequest(
-                "filename must be at most 255 bytes with no control characters".into(),
+                "filename must be at most 255 bytes with no control characters, \
+                 bidirectional formatting characters (U+061C, U+200E, U+200F, \
+                 U+202A to U+202E, U+2066 to U+2069) or line and paragraph \
+                 separators (U+2028, U+2029)"
+                    .into(),
             ));
         }
         let callback_url = req
@@ -176,6 +200,7 @@ impl Service {
             results: Vec::new(),
             error: None,
             upload_expires_at: now + ttl,
+            upload_held_until: None,
             callback_url,
             version: 1,
         };
@@ -203,7 +228,7 @@ impl Service {
     pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
         let job = self.owned(owner, id).await?;
         let now = self.clock.now();
-        if job.status == JobStatus::AwaitingUpload && job.upload_expires_at <= now {
+        if job.upload_window_closed(now) {
             if let Applied::Written(expired) =
                 lifecycle::expire_if_stale(self.jobs.as_ref(), id, now).await?
             {
@@ -267,6 +292,24 @@ impl Service {
         self.jobs.delete(id).await?;
         Ok(())
     }
+}
+
+/// Characters a filename may not carry because they change how it, or the
+/// text around it, is shown: controls (C0, DEL, C1), the bidirectional
+/// formatting characters (Unicode's `Bidi_Control` set: marks, embeddings,
+/// overrides and isolates) and the line and paragraph separators.
+pub fn unsafe_in_filename(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
 }
 
 fn decode_cursor(cursor: &str) -> Result<JobId, ServiceError> {

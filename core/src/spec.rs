@@ -15,18 +15,23 @@ pub const DEFAULT_PRESET: &str = "standard";
 
 /// One output of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "thumb", "width": 300, "height": 300, "fit": "cover", "format": "jpeg", "quality": 80, "gravity": "attention"}))]
 pub struct VariantSpec {
     /// Names the result file: 1 to 32 of `a-z 0-9 _ -`, unique within the job.
+    #[schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]{1,32}$")]
     pub name: String,
     /// Box width in pixels, 1 to 8192.
+    #[schema(minimum = 1, maximum = 8192)]
     pub width: u32,
     /// Box height in pixels, 1 to 8192.
+    #[schema(minimum = 1, maximum = 8192)]
     pub height: u32,
     pub fit: Fit,
     pub format: Format,
     /// Encoder quality 1 to 100 (ignored for PNG).
     #[serde(default = "default_quality")]
+    #[schema(minimum = 1, maximum = 100, default = 80)]
     pub quality: u8,
     /// Never make the output larger than the source (default true).
     #[serde(default = "default_true")]

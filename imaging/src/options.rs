@@ -185,19 +185,24 @@ pub struct WatermarkPlacement {
     pub position: Gravity,
     /// Overlay width as a fraction of the output width, above 0 and at most 1 (default 0.25).
     #[cfg_attr(feature = "schema", serde(default = "default_scale"))]
+    #[cfg_attr(feature = "schema", schema(exclusive_minimum = 0, maximum = 1))]
     pub scale: f32,
     /// Gap to the edges: below 1 a fraction of the output's shorter side,
     /// from 1 up whole pixels (default 0.02).
     #[cfg_attr(feature = "schema", serde(default = "default_margin"))]
+    #[cfg_attr(feature = "schema", schema(minimum = 0, maximum = 8192))]
     pub margin: f32,
     /// 0 (invisible) to 1 (the overlay's own alpha), default 1.
     #[cfg_attr(feature = "schema", serde(default = "default_opacity"))]
+    #[cfg_attr(feature = "schema", schema(minimum = 0, maximum = 1))]
     pub opacity: f32,
     /// Outputs narrower than this get no watermark (default 0).
     #[cfg_attr(feature = "schema", serde(default))]
+    #[cfg_attr(feature = "schema", schema(maximum = 8192))]
     pub min_width: u32,
     /// Outputs shorter than this get no watermark (default 0).
     #[cfg_attr(feature = "schema", serde(default))]
+    #[cfg_attr(feature = "schema", schema(maximum = 8192))]
     pub min_height: u32,
 }
 

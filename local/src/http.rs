@@ -30,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::blobs::{FsBlobError, FsBlobs, io_err, sync_dir};
 use crate::problem::{StorageCode as Code, StorageError};
 use crate::signing;
-use crate::store::{LocalStore, UploadAccepted};
+use crate::store::{LocalStore, UploadAccepted, UploadBegun};
 
 /// State of the storage routes.
 #[derive(Debug, Clone)]
@@ -41,7 +41,13 @@ pub struct LocalHttp {
     pub max_upload_bytes: u64,
     /// Where "now" comes from when a URL's expiry is checked.
     pub clock: pixpipe_core::SharedClock,
+    /// Longest an accepted upload may take (the server's request timeout):
+    /// its job does not expire before the upload's start plus this.
+    pub upload_time_limit: std::time::Duration,
 }
+
+/// [`LocalHttp::upload_time_limit`] unless set: the API's request timeout.
+pub const UPLOAD_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl LocalHttp {
     /// State over `local`'s adapters with the default upload limit.
@@ -51,6 +57,7 @@ impl LocalHttp {
             blobs: Arc::clone(&local.blobs),
             max_upload_bytes: pixpipe_core::Settings::default().max_upload_bytes,
             clock: pixpipe_core::clock::system(),
+            upload_time_limit: UPLOAD_TIME_LIMIT,
         }
     }
 }
@@ -143,7 +150,10 @@ async fn accept(
     let params = signing::parse_query(query.as_deref())
         .filter(|p| state.blobs.signer().verify(&format!("uploads/{raw_id}"), p))
         .ok_or_else(invalid_signature)?;
-    if state.clock.now().timestamp() >= params.expires {
+    // Expiry is checked once, here, as the request begins: an upload
+    // accepted now may finish after the URL expires (see `begin_upload`).
+    let started = state.clock.now();
+    if started.timestamp() >= params.expires {
         return Err(StorageError::new(
             Code::UploadExpired,
             "the upload URL has expired",
@@ -178,15 +188,25 @@ async fn accept(
     }
     // A valid signature is only ever made for `uploads/{job id}`.
     let id: JobId = raw_id.parse().map_err(|_| job_not_found())?;
+    let hold_until = chrono::Duration::from_std(state.upload_time_limit)
+        .ok()
+        .and_then(|limit| started.checked_add_signed(limit))
+        .unwrap_or(started);
     match state
         .store
-        .get(id)
+        .begin_upload(id, started, hold_until)
         .await
         .map_err(|e| StorageError::internal(&e))?
     {
-        None => return Err(job_not_found()),
-        Some(job) if job.status != JobStatus::AwaitingUpload => return Err(conflict()),
-        Some(_) => {}
+        UploadBegun::Held(_) => {}
+        UploadBegun::Missing => return Err(job_not_found()),
+        UploadBegun::NotAwaiting(_) => return Err(conflict()),
+        UploadBegun::Closed => {
+            return Err(StorageError::new(
+                Code::UploadExpired,
+                "the upload URL has expired",
+            ));
+        }
     }
     receive(&state, id, body, params.content_length).await?;
     tracing::info!(job_id = %id, bytes = params.content_length, "source uploaded; job queued");

@@ -43,7 +43,7 @@ pub use signing::{SECRET_FILE, SecretError, load_or_create_secret_file};
 
 /// File in the data directory holding the generated callback signing secret.
 pub const CALLBACK_SECRET_FILE: &str = "callback-secret";
-pub use store::{LocalStore, UploadAccepted};
+pub use store::{LocalStore, UploadAccepted, UploadBegun};
 
 /// Where and how the local adapters keep their data.
 #[derive(Clone)]

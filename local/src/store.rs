@@ -32,6 +32,19 @@ impl std::fmt::Debug for LocalStore {
     }
 }
 
+/// Outcome of [`LocalStore::begin_upload`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UploadBegun {
+    /// The job awaits an upload and is held open until the given time.
+    Held(DateTime<Utc>),
+    /// The job no longer awaits an upload (this is its status); nothing changed.
+    NotAwaiting(JobStatus),
+    /// The job's upload window closed at or before `now`; nothing changed.
+    Closed,
+    /// No such job.
+    Missing,
+}
+
 /// Outcome of [`LocalStore::accept_upload`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadAccepted {
@@ -105,6 +118,45 @@ impl LocalStore {
         Ok(outcome)
     }
 
+    /// Marks an upload, accepted at `now`, as arriving: a job awaiting an
+    /// upload whose window is still open is kept from expiring until
+    /// `hold_until` (the upload's own time bound), so that it may finish
+    /// after the URL's expiry. Anything else changes nothing.
+    pub async fn begin_upload(
+        &self,
+        id: JobId,
+        now: DateTime<Utc>,
+        hold_until: DateTime<Utc>,
+    ) -> Result<UploadBegun, StoreError> {
+        let outcome = self
+            .call(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let Some(mut job) = select_job(&tx, id)? else {
+                    return Ok(UploadBegun::Missing);
+                };
+                if job.status != JobStatus::AwaitingUpload {
+                    return Ok(UploadBegun::NotAwaiting(job.status));
+                }
+                if job.upload_window_closed(now) {
+                    return Ok(UploadBegun::Closed);
+                }
+                let held = job.expires_unless_uploaded_at().max(hold_until);
+                let expected = job.version;
+                job.upload_held_until = Some(held);
+                job.version += 1;
+                job.updated_at = Utc::now().max(job.updated_at);
+                if !update_job(&tx, &job, expected)? {
+                    return Err(DbError::BadValue(format!(
+                        "job {id} changed inside a transaction"
+                    )));
+                }
+                tx.commit()?;
+                Ok(UploadBegun::Held(held))
+            })
+            .await?;
+        Ok(outcome)
+    }
+
     /// Jobs still awaiting an upload whose window closed at or before `now`,
     /// oldest deadline first. Expire them with `lifecycle::expire_if_stale`.
     pub async fn expire_stale(&self, now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
@@ -157,7 +209,7 @@ fn update_job(conn: &Connection, job: &Job, expected: u64) -> Result<bool, DbErr
         job.owner,
         job.status.as_str(),
         version_param(job.version)?,
-        job.upload_expires_at.timestamp_millis(),
+        job.expires_unless_uploaded_at().timestamp_millis(),
         doc,
     ])?;
     Ok(changed == 1)
@@ -178,7 +230,7 @@ impl JobStore for LocalStore {
                 job.owner,
                 job.status.as_str(),
                 version_param(job.version)?,
-                job.upload_expires_at.timestamp_millis(),
+                job.expires_unless_uploaded_at().timestamp_millis(),
                 doc,
             ])?;
             Ok(())

@@ -101,7 +101,7 @@ impl Source {
         let filename = path
             .file_name()
             .and_then(|n| n.to_str())
-            .filter(|n| n.len() <= 255)
+            .filter(|n| n.len() <= 255 && !n.chars().any(pixpipe_core::service::unsafe_in_filename))
             .map(str::to_owned);
         Ok(Source {
             content_type,

@@ -235,3 +235,93 @@ async fn served_spec_is_the_generated_one() {
         serde_json::to_value(pixpipe_api::openapi()).unwrap()
     );
 }
+
+/// Every object a request body may hold, nested ones included, is closed
+/// (`additionalProperties: false`), as the server refuses unknown fields.
+#[test]
+fn request_objects_refuse_unknown_fields() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let mut seen = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for media in op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                closed_objects(&doc, &media.1["schema"], &mut seen);
+            }
+        }
+    }
+    for wanted in ["CreateJobRequest", "VariantSpec", "WatermarkPlacement"] {
+        assert!(
+            seen.iter().any(|s| s == wanted),
+            "{wanted} not reached: {seen:?}"
+        );
+    }
+}
+
+/// Walks `schema` (through `$ref`s, items and compositions), asserting that
+/// each object with properties is closed; records the named schemas it reached.
+fn closed_objects(doc: &Value, schema: &Value, seen: &mut Vec<String>) {
+    if !schema.is_object() {
+        return;
+    }
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/").to_owned();
+        if !seen.contains(&name) {
+            seen.push(name);
+            closed_objects(doc, resolve(doc, schema), seen);
+        }
+        return;
+    }
+    if let Some(props) = schema["properties"].as_object() {
+        assert_eq!(
+            schema["additionalProperties"], false,
+            "an open object after {seen:?}: {schema}"
+        );
+        props.values().for_each(|p| closed_objects(doc, p, seen));
+    }
+    closed_objects(doc, &schema["items"], seen);
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for part in schema[key].as_array().into_iter().flatten() {
+            closed_objects(doc, part, seen);
+        }
+    }
+}
+
+/// The request schema states the bounds and choices the server enforces.
+#[test]
+fn request_schema_states_the_servers_bounds() {
+    let doc = serde_json::to_value(pixpipe_api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let variant = &schemas["VariantSpec"]["properties"];
+    let side = pixpipe_core::spec::MAX_VARIANT_SIDE;
+    for (field, min, max) in [("width", 1, side), ("height", 1, side), ("quality", 1, 100)] {
+        assert_eq!(variant[field]["minimum"], min, "{field}");
+        assert_eq!(variant[field]["maximum"], max, "{field}");
+    }
+    assert_eq!(variant["name"]["maxLength"], 32);
+    let request = &schemas["CreateJobRequest"]["properties"];
+    let types: Vec<&str> = request["content_type"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types, pixpipe_core::service::ACCEPTED_TYPES);
+    assert_eq!(request["content_length"]["type"], "integer");
+    assert_eq!(request["content_length"]["minimum"], 0);
+    assert_eq!(request["filename"]["maxLength"], 255);
+    assert_eq!(
+        request["callback_url"]["maxLength"],
+        pixpipe_core::callback::MAX_CALLBACK_URL_LEN
+    );
+    assert_eq!(
+        request["variants"]["maxItems"],
+        pixpipe_core::spec::MAX_VARIANTS
+    );
+    let watermark = &schemas["WatermarkPlacement"]["properties"];
+    assert_eq!(watermark["scale"]["exclusiveMinimum"], 0);
+    assert_eq!(watermark["opacity"]["maximum"], 1);
+}

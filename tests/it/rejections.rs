@@ -213,6 +213,53 @@ async fn create_job_rejections() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn unknown_fields_are_refused_at_every_level() {
+    let app = spawn_app().await;
+    let variant = json!({"name": "x", "width": 10, "height": 10, "fit": "cover", "format": "jpeg"});
+    let with_extra = |at: &str| {
+        let mut body = json!({"content_type": "image/jpeg", "content_length": 10,
+            "variants": [variant.clone()]});
+        match at {
+            "top" => body["colour"] = json!("red"),
+            "variant" => body["variants"][0]["qualty"] = json!(90),
+            _ => body["variants"][0]["watermark"] = json!({"opacty": 0.5}),
+        }
+        body
+    };
+    for at in ["top", "variant", "watermark"] {
+        let body = with_extra(at);
+        let res = app.client.post(app.url("/v1/jobs")).json(&body).send();
+        assert_problem(res.await.unwrap(), 400, "malformed_request").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filenames_with_invisible_or_reordering_characters_are_refused() {
+    let app = spawn_app().await;
+    let create = |filename: String| {
+        let body =
+            json!({"content_type": "image/jpeg", "content_length": 10, "filename": filename});
+        app.client.post(app.url("/v1/jobs")).json(&body).send()
+    };
+    for c in [
+        '\n', '\u{7f}', '\u{85}', '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}',
+        '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}',
+    ] {
+        let res = create(format!("invoice{c}gpj.exe")).await.unwrap();
+        assert_eq!(res.status(), 400, "U+{:04X}", c as u32);
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["code"], "invalid_request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("bidirectional"), "{detail}");
+    }
+    // Right-to-left text itself is a fine name.
+    let res = create("\u{5e7}\u{5d5}\u{5d1}\u{5e5}.jpg".into())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn api_keys_gate_and_scope_jobs() {
     let app = spawn_with(|a| a.api_keys = "alpha-key,beta-key".into()).await;
     let body = json!({"content_type": "image/jpeg", "content_length": 10});

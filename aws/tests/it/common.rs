@@ -93,6 +93,7 @@ pub fn job(owner: &str) -> Job {
         error: None,
         upload_expires_at: now + chrono::Duration::minutes(15),
         callback_url: None,
+        upload_held_until: None,
         version: 1,
     }
 }

@@ -55,6 +55,7 @@ pub fn job(owner: &str) -> Job {
         error: None,
         upload_expires_at: now + Duration::minutes(15),
         callback_url: None,
+        upload_held_until: None,
         version: 1,
     }
 }

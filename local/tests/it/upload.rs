@@ -39,7 +39,9 @@ async fn good_upload_queues_the_job() {
     );
     assert!(!uploads.join(format!("{}.part", job.id)).exists());
     let stored = local.store.get(job.id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.version), (JobStatus::Queued, 2));
+    // Two writes: the upload held open as it began, then queued.
+    assert_eq!((stored.status, stored.version), (JobStatus::Queued, 3));
+    assert!(stored.upload_held_until.is_some());
     assert_eq!(local.store.queue_counts().await.unwrap(), one_queued());
     // The worker reads the source through the BlobStore port.
     assert_eq!(local.blobs.get(&job.source_key(), 10).await.unwrap(), BODY);
