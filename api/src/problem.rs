@@ -87,6 +87,8 @@ codes! {
         "the named preset does not exist";
     CallbackNotAllowed => "callback_not_allowed", UNPROCESSABLE_ENTITY,
         "`callback_url` points to a loopback, private or link-local address";
+    WorkBudgetExceeded => "work_budget_exceeded", UNPROCESSABLE_ENTITY,
+        "a variant's output is over the server's max pixels, or all of them together over 4 times that";
     Internal => "internal", INTERNAL_SERVER_ERROR,
         "something failed on the server; details are in its log";
 }
@@ -179,6 +181,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidSpec(s) => ApiError::new(Code::InvalidVariants, s.message),
             ServiceError::InvalidRequest(m) => ApiError::new(Code::InvalidRequest, m),
             ServiceError::CallbackNotAllowed(m) => ApiError::new(Code::CallbackNotAllowed, m),
+            ServiceError::WorkBudgetExceeded(e) => {
+                ApiError::new(Code::WorkBudgetExceeded, e.to_string())
+            }
             e @ ServiceError::TooLarge { .. } => {
                 ApiError::new(Code::PayloadTooLarge, e.to_string())
             }

@@ -39,6 +39,10 @@ pub struct Settings {
     /// Whether the workers have a watermark to draw; without one, variants
     /// asking for a watermark are refused at creation.
     pub watermark_configured: bool,
+    /// Largest image, in pixels (width × height), the workers accept; no
+    /// variant may ask for a bigger output, and all of a job's variants
+    /// together for at most [`crate::budget::TOTAL_BUDGET_FACTOR`] times it.
+    pub max_pixels: u64,
 }
 
 impl Default for Settings {
@@ -48,6 +52,7 @@ impl Default for Settings {
             upload_ttl: Duration::from_secs(15 * 60),
             allow_private_callbacks: false,
             watermark_configured: false,
+            max_pixels: pixpipe_imaging::Limits::default().max_pixels,
         }
     }
 }
@@ -158,6 +163,7 @@ impl Service {
             .transpose()?;
         let (preset, variants) = spec::resolve(req.preset.as_deref(), req.variants)?;
         spec::check_watermark(&variants, self.settings.watermark_configured)?;
+        crate::budget::check(&variants, self.settings.max_pixels)?;
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.settings.upload_ttl)
             .map_err(|_| ServiceError::InvalidRequest("upload TTL out of range".into()))?;

@@ -3,6 +3,7 @@
 //! CLI command, and talks to it as a client does.
 
 mod aws_backend;
+mod budget;
 mod callbacks;
 mod cases;
 mod cli;
