@@ -264,13 +264,22 @@ impl Service {
         Ok(Page { items, next_cursor })
     }
 
-    /// Removes the job's record, source and results.
+    /// Removes the job's record, source and results, whatever a worker
+    /// running the job is doing meanwhile.
+    ///
+    /// The files go first, so that a failure leaves the record for a retry;
+    /// the results go again after the record, because a worker may publish
+    /// between the two steps and record its success before the record is
+    /// removed. A worker whose final write comes after the removal finds no
+    /// record and deletes what it published itself (see the worker's pipeline).
     pub async fn delete(&self, owner: &str, id: JobId) -> Result<(), ServiceError> {
         let job = self.owned(owner, id).await?;
+        let results: Vec<String> = job.variants.iter().map(|v| v.result_key(&job.id)).collect();
         let mut keys = vec![job.source_key()];
-        keys.extend(job.variants.iter().map(|v| v.result_key(&job.id)));
+        keys.extend(results.iter().cloned());
         self.blobs.delete(&keys).await?;
         self.jobs.delete(id).await?;
+        self.blobs.delete(&results).await?;
         Ok(())
     }
 }
