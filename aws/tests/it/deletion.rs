@@ -19,6 +19,9 @@ use crate::common::Env;
 struct DeleteBeforeSuccess {
     inner: Arc<dyn JobStore>,
     service: OnceLock<Service>,
+    /// Remove only the record, as when the DELETE removed the files before
+    /// anything was published: then only the pipeline can clean up.
+    record_only: bool,
 }
 
 #[async_trait]
@@ -38,7 +41,9 @@ impl JobStore for DeleteBeforeSuccess {
         self.inner.list(owner, before, limit).await
     }
     async fn replace(&self, job: &Job, expected_version: u64) -> Result<bool, StoreError> {
-        if job.status == JobStatus::Succeeded {
+        if job.status == JobStatus::Succeeded && self.record_only {
+            self.inner.delete(job.id).await?;
+        } else if job.status == JobStatus::Succeeded {
             let service = self.service.get().expect("service set");
             service.delete(&job.owner, job.id).await.expect("delete");
         }
@@ -58,10 +63,20 @@ fn variant(name: &str, side: u32) -> VariantSpec {
 
 #[tokio::test]
 async fn a_job_deleted_before_its_final_write_leaves_no_results() {
+    deleted_before_final_write(false).await;
+}
+
+#[tokio::test]
+async fn the_pipeline_removes_what_it_published_for_a_deleted_record() {
+    deleted_before_final_write(true).await;
+}
+
+async fn deleted_before_final_write(record_only: bool) {
     let env = Env::new().await;
     let racing = Arc::new(DeleteBeforeSuccess {
         inner: env.aws.jobs.clone(),
         service: OnceLock::new(),
+        record_only,
     });
     let service = Service::new(racing.clone(), env.aws.blobs.clone(), Settings::default());
     racing.service.set(service.clone()).ok().unwrap();
