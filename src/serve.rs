@@ -78,7 +78,8 @@ pub struct ServeArgs {
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "PIXPIPE_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
     pub max_upload_bytes: u64,
-    /// Largest accepted source, in pixels (width × height).
+    /// Largest accepted source and output, in pixels (width × height); a job's
+    /// outputs together may have 4 times as many.
     #[arg(long, env = "PIXPIPE_MAX_PIXELS", default_value_t = 50_000_000)]
     pub max_pixels: u64,
     /// Seconds an upload URL stays valid.
@@ -165,6 +166,7 @@ impl ServeArgs {
             upload_ttl: Duration::from_secs(self.upload_ttl_secs),
             allow_private_callbacks: self.allow_private_callbacks,
             watermark_configured: self.watermark.is_some(),
+            max_pixels: self.max_pixels,
         }
     }
 

@@ -56,8 +56,9 @@ fn parse_id(raw: &str) -> Result<JobId, ApiError> {
         (status = 415, description = "`unsupported_media_type`: content type is not an accepted image type, \
             or the request body is not sent as JSON", body = Problem,
             content_type = "application/problem+json", example = json!(examples::unsupported())),
-        (status = 422, description = "`invalid_variants`, `unknown_preset`, or `callback_not_allowed`: \
-            `callback_url` points to a loopback, private or link-local address", body = Problem,
+        (status = 422, description = "`invalid_variants`, `unknown_preset`, `callback_not_allowed`: \
+            `callback_url` points to a loopback, private or link-local address, or `work_budget_exceeded`: \
+            a variant's output is over the server's max pixels, or all of them together over 4 times that", body = Problem,
             content_type = "application/problem+json", example = json!(examples::unknown_preset())),
         (status = 500, description = "`internal`", body = Problem,
             content_type = "application/problem+json", example = json!(examples::internal())),

@@ -91,6 +91,8 @@ codes! {
         "the named preset does not exist";
     CallbackNotAllowed => "callback_not_allowed", UNPROCESSABLE_ENTITY,
         "`callback_url` points to a loopback, private or link-local address";
+    WorkBudgetExceeded => "work_budget_exceeded", UNPROCESSABLE_ENTITY,
+        "a variant's output is over the server's max pixels, or all of them together over 4 times that";
     HeadersTooLarge => "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE,
         "the request's header fields are larger than the server accepts";
     Internal => "internal", INTERNAL_SERVER_ERROR,
@@ -180,6 +182,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidSpec(s) => ApiError::new(Code::InvalidVariants, s.message),
             ServiceError::InvalidRequest(m) => ApiError::new(Code::InvalidRequest, m),
             ServiceError::CallbackNotAllowed(m) => ApiError::new(Code::CallbackNotAllowed, m),
+            ServiceError::WorkBudgetExceeded(e) => {
+                ApiError::new(Code::WorkBudgetExceeded, e.to_string())
+            }
             e @ ServiceError::TooLarge { .. } => {
                 ApiError::new(Code::PayloadTooLarge, e.to_string())
             }

@@ -74,6 +74,9 @@ pub enum ServiceError {
     /// The callback URL names a destination the server does not call back.
     #[error("{0}")]
     CallbackNotAllowed(String),
+    /// The variants ask for more output pixels than the server allows.
+    #[error("{0}")]
+    WorkBudgetExceeded(#[from] crate::budget::BudgetExceeded),
     #[error("declared content length {declared} is over the limit of {limit} bytes")]
     TooLarge { declared: u64, limit: u64 },
     #[error("content type {0:?} is not an accepted image type")]

@@ -3,6 +3,7 @@
 //!
 //! - [`job`]: `Job`, `JobId`, `JobStatus` (the state machine), results and errors.
 //! - [`spec`]: `VariantSpec`, validation, the `standard` and `seed` presets.
+//! - [`budget`]: the output pixels a job's variants may ask for, checked at creation.
 //! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
 //! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
 //! - [`service`]: create / get / list / delete jobs for an owner.
@@ -16,6 +17,7 @@
 //!
 //! Nothing here knows about HTTP, AWS or SQLite.
 
+pub mod budget;
 pub mod callback;
 pub mod clock;
 pub mod error;

@@ -39,6 +39,10 @@ pub struct Settings {
     /// Whether the workers have a watermark to draw; without one, variants
     /// asking for a watermark are refused at creation.
     pub watermark_configured: bool,
+    /// Largest image, in pixels (width × height), the workers accept; no
+    /// variant may ask for a bigger output, and all of a job's variants
+    /// together for at most [`crate::budget::TOTAL_BUDGET_FACTOR`] times it.
+    pub max_pixels: u64,
 }
 
 impl Default for Settings {
@@ -48,6 +52,7 @@ impl Default for Settings {
             upload_ttl: Duration::from_secs(15 * 60),
             allow_private_callbacks: false,
             watermark_configured: false,
+            max_pixels: pixpipe_imaging::Limits::default().max_pixels,
         }
     }
 }
@@ -182,6 +187,7 @@ impl Service {
             .transpose()?;
         let (preset, variants) = spec::resolve(req.preset.as_deref(), req.variants)?;
         spec::check_watermark(&variants, self.settings.watermark_configured)?;
+        crate::budget::check(&variants, self.settings.max_pixels)?;
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.settings.upload_ttl)
             .map_err(|_| ServiceError::InvalidRequest("upload TTL out of range".into()))?;
@@ -283,13 +289,22 @@ impl Service {
         Ok(Page { items, next_cursor })
     }
 
-    /// Removes the job's record, source and results.
+    /// Removes the job's record, source and results, whatever a worker
+    /// running the job is doing meanwhile.
+    ///
+    /// The files go first, so that a failure leaves the record for a retry;
+    /// the results go again after the record, because a worker may publish
+    /// between the two steps and record its success before the record is
+    /// removed. A worker whose final write comes after the removal finds no
+    /// record and deletes what it published itself (see the worker's pipeline).
     pub async fn delete(&self, owner: &str, id: JobId) -> Result<(), ServiceError> {
         let job = self.owned(owner, id).await?;
+        let results: Vec<String> = job.variants.iter().map(|v| v.result_key(&job.id)).collect();
         let mut keys = vec![job.source_key()];
-        keys.extend(job.variants.iter().map(|v| v.result_key(&job.id)));
+        keys.extend(results.iter().cloned());
         self.blobs.delete(&keys).await?;
         self.jobs.delete(id).await?;
+        self.blobs.delete(&results).await?;
         Ok(())
     }
 }

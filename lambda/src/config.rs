@@ -8,7 +8,7 @@
 //! | `PIXPIPE_API_KEYS` | API | empty | comma-separated keys; empty: no key needed |
 //! | `PIXPIPE_MAX_UPLOAD_BYTES` | both | 26214400 | largest declared upload / source read |
 //! | `PIXPIPE_UPLOAD_TTL_SECS` | API | 900 | lifetime of an upload URL (S3 allows up to 7 days) |
-//! | `PIXPIPE_MAX_PIXELS` | worker | 50000000 | largest source, from its header |
+//! | `PIXPIPE_MAX_PIXELS` | both | 50000000 | largest source (from its header) and output; a job's outputs together may have 4 times as many |
 //! | `PIXPIPE_CALLBACK_SECRET` | worker | unset | key of callback signatures (at least 16 bytes); unset: callbacks are not sent |
 //! | `PIXPIPE_ALLOW_PRIVATE_CALLBACKS` | both | false | accept and send callbacks to loopback, private and link-local addresses |
 
@@ -65,6 +65,12 @@ impl ApiEnv {
             defaults.upload_ttl.as_secs(),
             1..=MAX_UPLOAD_TTL_SECS,
         )?;
+        let max_pixels = number(
+            &get,
+            "PIXPIPE_MAX_PIXELS",
+            defaults.max_pixels,
+            1..=u64::MAX,
+        )?;
         Ok(ApiEnv {
             settings: Settings {
                 max_upload_bytes,
@@ -72,6 +78,7 @@ impl ApiEnv {
                 allow_private_callbacks: flag(&get, "PIXPIPE_ALLOW_PRIVATE_CALLBACKS")?,
                 // The Lambda functions have no watermark (see the README).
                 watermark_configured: false,
+                max_pixels,
             },
             keys: ApiKeys::from_csv(&get("PIXPIPE_API_KEYS").unwrap_or_default()),
         })

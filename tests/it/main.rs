@@ -3,10 +3,12 @@
 //! CLI command, and talks to it as a client does.
 
 mod aws_backend;
+mod budget;
 mod callbacks;
 mod cases;
 mod cli;
 mod common;
+mod deletion;
 mod heic;
 mod hostile;
 mod limits;

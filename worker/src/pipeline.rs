@@ -7,13 +7,18 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use pixpipe_core::error::cause_chain;
 use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
-use pixpipe_core::{BlobError, BlobStore, FailureCode, JobId, JobResult, JobStore, StoreError};
+use pixpipe_core::{
+    BlobError, BlobStore, FailureCode, Job, JobId, JobResult, JobStatus, JobStore, StoreError,
+};
 use pixpipe_imaging::{ImagingError, Limits};
 use thiserror::Error;
 use tracing::{info, warn};
 
 use crate::callback::Notifier;
 use crate::metrics::MetricsSink;
+
+/// Tries at removing results no record points to.
+const WITHDRAW_ATTEMPTS: u32 = 3;
 
 /// Measurements of one run that finished its job, for per-job metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,14 +173,61 @@ impl Pipeline {
         let variants: Vec<_> = job.variants.iter().map(|v| v.to_variant()).collect();
         let outputs = self.render(source, variants).await?;
 
+        let (keys, results) = self.publish(&job, outputs, stats).await?;
+        let recorded = lifecycle::succeed(self.jobs.as_ref(), id, results)
+            .await
+            .inspect(|a| self.announce(a));
+        match recorded {
+            Ok(Applied::Written(_)) => {
+                info!(attempt = receive_count, "job succeeded");
+                Ok(Outcome::Succeeded(*stats))
+            }
+            // Another delivery published the same keys and recorded them: they stay.
+            Ok(Applied::Kept(JobStatus::Succeeded)) => {
+                Ok(Outcome::Skipped("job finished by another delivery"))
+            }
+            Ok(Applied::Missing) => {
+                self.withdraw(&keys).await;
+                Ok(Outcome::Skipped("job deleted while processing"))
+            }
+            Ok(Applied::Kept(_)) => {
+                self.withdraw(&keys).await;
+                Ok(Outcome::Skipped("job finished by another delivery"))
+            }
+            Err(e) => {
+                // Whether the write landed is unknown: the results stay
+                // unless the record is certainly gone (a retry would skip it).
+                if let Ok(None) = self.jobs.get(id).await {
+                    self.withdraw(&keys).await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Writes every output at its public key; all or nothing. Returns the
+    /// keys written and the results to record.
+    async fn publish(
+        &self,
+        job: &Job,
+        outputs: Vec<pixpipe_imaging::Output>,
+        stats: &mut RunStats,
+    ) -> Result<(Vec<String>, Vec<JobResult>), PipelineError> {
+        let mut keys = Vec::with_capacity(outputs.len());
         let mut results = Vec::with_capacity(outputs.len());
         for (spec, out) in job.variants.iter().zip(outputs) {
             let key = spec.result_key(&job.id);
             let bytes = out.bytes.len() as u64;
             stats.bytes_out += bytes;
-            self.blobs
+            keys.push(key.clone());
+            let put = self
+                .blobs
                 .put_public(&key, Bytes::from(out.bytes), out.format.content_type())
-                .await?;
+                .await;
+            if let Err(e) = put {
+                self.withdraw(&keys).await;
+                return Err(e.into());
+            }
             results.push(JobResult {
                 name: spec.name.clone(),
                 url: self.blobs.public_url(&key),
@@ -185,16 +237,24 @@ impl Pipeline {
                 bytes,
             });
         }
-        match lifecycle::succeed(self.jobs.as_ref(), id, results)
-            .await
-            .inspect(|a| self.announce(a))?
-        {
-            Applied::Written(_) => {
-                info!(attempt = receive_count, "job succeeded");
-                Ok(Outcome::Succeeded(*stats))
+        Ok((keys, results))
+    }
+
+    /// Removes results that no record points to (the job was deleted or
+    /// ended otherwise while they were written), trying a few times.
+    async fn withdraw(&self, keys: &[String]) {
+        let mut pause = Duration::from_millis(100);
+        for attempt in 1..=WITHDRAW_ATTEMPTS {
+            match self.blobs.delete(keys).await {
+                Ok(()) => return,
+                Err(e) if attempt == WITHDRAW_ATTEMPTS => {
+                    warn!(error.cause_chain = ?cause_chain(&e), ?keys, "results left behind");
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
             }
-            Applied::Missing => Ok(Outcome::Skipped("job deleted while processing")),
-            Applied::Kept(_) => Ok(Outcome::Skipped("job finished by another delivery")),
         }
     }
 
