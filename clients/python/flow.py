@@ -15,7 +15,14 @@ from pathlib import Path
 import httpx
 from pixpipe_client import Client
 from pixpipe_client.api.jobs import create_job, get_job
-from pixpipe_client.models import CreatedJob, CreateJobRequest, Job, JobStatus, Problem
+from pixpipe_client.models import (
+    CreatedJob,
+    CreateJobRequest,
+    CreateJobRequestContentType,
+    Job,
+    JobStatus,
+    Problem,
+)
 
 
 def check(ok: bool, what: str) -> None:
@@ -36,7 +43,7 @@ def main() -> None:
     created = create_job.sync_detailed(
         client=client,
         body=CreateJobRequest(
-            content_type="image/jpeg",
+            content_type=CreateJobRequestContentType.IMAGEJPEG,
             content_length=len(photo),
             filename=photo_path.name,
             preset="standard",
@@ -94,15 +101,18 @@ def main() -> None:
     again = get_job.sync_detailed(str(job.id), client=client, if_none_match=etag)
     check(again.status_code == HTTPStatus.NOT_MODIFIED, f"If-None-Match answered {again.status_code}")
 
-    # 6. An error is a typed problem with a stable code.
+    # 6. An error is a typed problem with a stable code. (An unsupported type
+    # can no longer be sent: the schema's enum refuses it before the server.)
     refused = create_job.sync_detailed(
         client=client,
-        body=CreateJobRequest(content_type="image/tiff", content_length=len(photo)),
+        body=CreateJobRequest(
+            content_type=CreateJobRequestContentType.IMAGEJPEG, content_length=10**12
+        ),
     )
-    check(refused.status_code == 415, f"image/tiff answered {refused.status_code}")
+    check(refused.status_code == 413, f"a 1 TB upload answered {refused.status_code}")
     check(isinstance(refused.parsed, Problem), f"parsed as {type(refused.parsed).__name__}")
     assert isinstance(refused.parsed, Problem)
-    check(refused.parsed.code == "unsupported_media_type", f"problem code {refused.parsed.code}")
+    check(refused.parsed.code == "payload_too_large", f"problem code {refused.parsed.code}")
     check(refused.headers.get("content-type") == "application/problem+json", "problem type")
     missing = get_job.sync("0193a5f2-7c4e-7b1a-9d3e-2f6a8c1b4e5d", client=client)
     check(isinstance(missing, Problem) and missing.code == "job_not_found", f"unknown job: {missing}")
