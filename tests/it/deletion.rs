@@ -46,15 +46,7 @@ async fn a_job_deleted_while_processing_publishes_nothing() {
     let job_url = app.url(&format!("/v1/jobs/{id}"));
     let started = Instant::now();
     loop {
-        let job: Value = app
-            .client
-            .get(&job_url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let job: Value = app.get_json(&job_url).await;
         match job["status"].as_str() {
             Some("processing") => break,
             Some("queued" | "awaiting_upload") => {}

@@ -221,15 +221,7 @@ fn job_error_codes_are_the_table() {
 #[tokio::test(flavor = "multi_thread")]
 async fn served_spec_is_the_generated_one() {
     let app = crate::common::spawn_app().await;
-    let served: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let served: Value = app.get_json(app.url("/openapi.json")).await;
     assert_eq!(
         served,
         serde_json::to_value(pixpipe_api::openapi()).unwrap()

@@ -169,15 +169,7 @@ async fn list_get_etag_and_delete() {
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
     // Newest first, two pages.
-    let page: Value = app
-        .client
-        .get(app.url("/v1/jobs?limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.get_json(app.url("/v1/jobs?limit=2")).await;
     let first: Vec<_> = page["items"]
         .as_array()
         .unwrap()
@@ -187,14 +179,8 @@ async fn list_get_etag_and_delete() {
     assert_eq!(first, [ids[2].as_str(), ids[1].as_str()]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let page: Value = app
-        .client
-        .get(app.url(&format!("/v1/jobs?limit=2&cursor={cursor}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(app.url(&format!("/v1/jobs?limit=2&cursor={cursor}")))
+        .await;
     assert_eq!(page["items"][0]["id"], ids[0].as_str());
     assert_eq!(page["next_cursor"], Value::Null);
 
@@ -247,15 +233,7 @@ async fn list_get_etag_and_delete() {
 #[tokio::test(flavor = "multi_thread")]
 async fn meta_routes() {
     let app = spawn_app().await;
-    let presets: Value = app
-        .client
-        .get(app.url("/v1/presets"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let presets: Value = app.get_json(app.url("/v1/presets")).await;
     let names: Vec<_> = presets
         .as_array()
         .unwrap()
@@ -263,15 +241,7 @@ async fn meta_routes() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["standard", "seed"]);
-    let health: Value = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = app.get_json(app.url("/healthz")).await;
     assert_eq!(health["status"], "ok");
     let docs = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(docs.status(), 200);

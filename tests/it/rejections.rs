@@ -117,14 +117,8 @@ async fn expired_upload_url_is_refused_and_job_expires() {
     clock.advance(std::time::Duration::from_secs(61));
     assert_problem(app.upload(&created, bytes).await, 403, "upload_expired").await;
     let job: Value = app
-        .client
-        .get(app.url(&format!("/v1/jobs/{}", created["id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(app.url(&format!("/v1/jobs/{}", created["id"].as_str().unwrap())))
+        .await;
     assert_eq!(job["status"], "expired");
     assert_eq!(job["error"]["code"], "upload_expired");
 }

@@ -16,15 +16,7 @@ async fn queued_job_runs_after_restart() {
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;
     assert_eq!(app.upload(&created, bytes).await.status(), 200);
     let id = created["id"].as_str().unwrap().to_owned();
-    let job: Value = app
-        .client
-        .get(app.url(&format!("/v1/jobs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job: Value = app.get_json(app.url(&format!("/v1/jobs/{id}"))).await;
     assert_eq!(job["status"], "queued");
     app.server.stop().await.unwrap();
 

@@ -40,15 +40,7 @@ async fn upload_begun_before_expiry_finishes_after_it() {
     }
     clock.advance(Duration::from_secs(61));
     // Reading the job (which expires stale jobs) leaves it awaiting the upload.
-    let job: Value = app
-        .client
-        .get(app.url(&format!("/v1/jobs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job: Value = app.get_json(app.url(&format!("/v1/jobs/{id}"))).await;
     assert_eq!(job["status"], "awaiting_upload", "{job}");
 
     tx.send(Ok(second.to_vec())).await.unwrap();

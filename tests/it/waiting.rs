@@ -15,15 +15,7 @@ async fn wait_returns_on_change_or_at_timeout() {
 
     // Nothing happens: the answer comes at the timeout, unchanged.
     let started = Instant::now();
-    let job: Value = app
-        .client
-        .get(format!("{url}?wait=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job: Value = app.get_json(format!("{url}?wait=2")).await;
     let took = started.elapsed();
     assert_eq!(job["status"], "awaiting_upload");
     assert!(

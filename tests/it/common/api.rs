@@ -61,19 +61,17 @@ impl Api {
             .unwrap()
     }
 
+    /// `GET url` (no key), its body parsed as JSON whatever the status.
+    pub async fn get_json(&self, url: impl reqwest::IntoUrl) -> Value {
+        let res = self.client.get(url).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
     /// Polls `GET /v1/jobs/{id}` until the job is in a terminal state.
     pub async fn wait_done(&self, id: &str, timeout: Duration) -> Value {
         let started = Instant::now();
         loop {
-            let job: Value = self
-                .client
-                .get(self.url(&format!("/v1/jobs/{id}")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let job = self.get_json(self.url(&format!("/v1/jobs/{id}"))).await;
             if matches!(
                 job["status"].as_str(),
                 Some("succeeded" | "failed" | "expired")
