@@ -15,7 +15,9 @@ use pixpipe_core::{Service, Settings, WorkQueue};
 use pixpipe_imaging::Limits;
 use pixpipe_local::LocalStore;
 use pixpipe_worker::callback::MIN_SECRET_LEN;
-use pixpipe_worker::{CallbackConfig, CallbackSecret, Notifier, Pipeline, RunnerConfig};
+use pixpipe_worker::{
+    CallbackConfig, CallbackSecret, MIN_VISIBILITY, Notifier, Pipeline, RunnerConfig,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -92,6 +94,11 @@ pub struct ServeArgs {
     /// Deliveries of a job before a transient error fails it for good.
     #[arg(long, env = "PIXPIPE_MAX_ATTEMPTS", default_value_t = 5)]
     pub max_attempts: u32,
+    /// Seconds a worker's delivery stays hidden from other workers without a
+    /// renewal (renewed every third of it while the job runs): how soon the
+    /// job of a worker that died is picked up again. 3 to 43200.
+    #[arg(long, env = "PIXPIPE_VISIBILITY_TIMEOUT_SECS", default_value_t = 30)]
+    pub visibility_timeout_secs: u64,
     /// Key of callback signatures, at least 16 bytes (local backend default:
     /// generated once into the data dir as `callback-secret`).
     #[arg(long, env = "PIXPIPE_CALLBACK_SECRET", hide_env_values = true)]
@@ -127,6 +134,11 @@ pub struct ServeArgs {
 impl ServeArgs {
     pub fn validated(self) -> anyhow::Result<ServeArgs> {
         anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
+        anyhow::ensure!(
+            (MIN_VISIBILITY.as_secs()..=43_200).contains(&self.visibility_timeout_secs),
+            "--visibility-timeout-secs must be {} to 43200",
+            MIN_VISIBILITY.as_secs()
+        );
         anyhow::ensure!(
             self.request_timeout_secs >= 1,
             "--request-timeout-secs must be at least 1"
@@ -283,7 +295,7 @@ fn launch(
     let runner = RunnerConfig {
         workers,
         poll_wait: parts.poll_wait,
-        ..RunnerConfig::default()
+        visibility: Duration::from_secs(args.visibility_timeout_secs),
     };
     // The upload page is served where uploads are: by the local backend.
     let routes = if parts.local.is_some() {

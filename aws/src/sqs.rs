@@ -79,15 +79,6 @@ impl SqsQueue {
         &self.queue_url
     }
 
-    /// Keeps a long-running delivery hidden for `visibility` from now.
-    pub async fn extend(
-        &self,
-        delivery: &Delivery,
-        visibility: Duration,
-    ) -> Result<(), QueueError> {
-        self.change_visibility(&delivery.receipt, visibility).await
-    }
-
     async fn change_visibility(&self, receipt: &str, timeout: Duration) -> Result<(), QueueError> {
         self.client
             .change_message_visibility()
@@ -214,6 +205,10 @@ impl WorkQueue for SqsQueue {
 
     async fn release(&self, delivery: &Delivery, delay: Duration) -> Result<(), QueueError> {
         self.change_visibility(&delivery.receipt, delay).await
+    }
+
+    async fn extend(&self, delivery: &Delivery, visibility: Duration) -> Result<(), QueueError> {
+        self.change_visibility(&delivery.receipt, visibility).await
     }
 
     fn max_receives(&self) -> u32 {

@@ -99,6 +99,10 @@ pub trait WorkQueue: Send + Sync {
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError>;
     /// Deliver again after `delay` (a retry).
     async fn release(&self, delivery: &Delivery, delay: Duration) -> Result<(), QueueError>;
+    /// Renews the lease: keeps a delivery still being worked on hidden for
+    /// `visibility` from now. Workers call it while they run a job, so the
+    /// visibility timeout can be short and a dead worker's item comes back soon.
+    async fn extend(&self, delivery: &Delivery, visibility: Duration) -> Result<(), QueueError>;
     /// Receives after which an item goes to the dead-letter state.
     fn max_receives(&self) -> u32;
 }

@@ -4,6 +4,7 @@
 //! ```text
 //! {data_dir}/
 //!   pixpipe.sqlite3        jobs + work queue (WAL; -wal and -shm beside it)
+//!   pixpipe.lock           held (flock) by the one process using the directory
 //!   upload-secret          HMAC key for upload URLs (0600), unless configured
 //!   callback-secret        HMAC key of callback signatures (0600), unless configured
 //!   blobs/uploads/{id}     uploaded sources (never served)
@@ -112,10 +113,41 @@ pub enum OpenError {
         #[source]
         source: SchemaError,
     },
+    #[error(
+        "{} is in use by another pixpipe process (its lock file is held)",
+        path.display()
+    )]
+    InUse { path: PathBuf },
     #[error("the upload signing secret is unusable")]
     Secret(#[from] SecretError),
     #[error("opening the data directory did not finish")]
     Join(#[from] tokio::task::JoinError),
+}
+
+/// Name of the lock file in the data directory.
+pub const LOCK_FILE: &str = "pixpipe.lock";
+
+/// Takes the data directory's exclusive lock, held as long as the returned
+/// file is open. The operating system drops it when the process dies, so a
+/// crash never leaves a stale lock behind.
+fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, OpenError> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| OpenError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::InUse {
+            path: data_dir.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(OpenError::Io { path, source }),
+    }
 }
 
 /// Opens (creating as needed) the data directory, the database, the signing
@@ -142,12 +174,14 @@ fn open_blocking(config: LocalConfig) -> Result<Local, OpenError> {
         })?;
     }
     let secret = signing::load_or_create_secret(&data_dir, config.upload_secret.as_deref())?;
+    let lock = lock_data_dir(&data_dir)?;
     let db_path = data_dir.join(DB_FILE);
-    let store =
-        LocalStore::open(&db_path, config.max_receives).map_err(|source| OpenError::Database {
+    let store = LocalStore::open(&db_path, config.max_receives, lock).map_err(|source| {
+        OpenError::Database {
             path: db_path,
             source,
-        })?;
+        }
+    })?;
     let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret));
     match blobs.remove_stale_parts() {
         Ok(0) => {}

@@ -8,6 +8,12 @@
 //! received `max_receives` times is moved to `dead` instead: kept for
 //! inspection, counted, never delivered again. Rows are enqueued by
 //! [`LocalStore::accept_upload`].
+//!
+//! A worker renews its lease ([`WorkQueue::extend`]) while it works, so the
+//! visibility timeout only bounds how long a dead worker's item stays hidden.
+//! Only one process opens a data directory at a time (its lock file), so at
+//! start-up every outstanding delivery belongs to a process that is gone:
+//! [`release_orphans`] makes those items visible at once.
 
 use std::time::Duration;
 
@@ -42,6 +48,17 @@ pub struct QueueCounts {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Makes every item a previous process was working on visible again now,
+/// keeping its receive count (a job that kills its worker every time still
+/// reaches the dead-letter state). Called at open, before any receive.
+pub(crate) fn release_orphans(conn: &rusqlite::Connection) -> Result<usize, rusqlite::Error> {
+    conn.execute(
+        "UPDATE queue SET receipt = NULL, visible_at = MIN(visible_at, ?1)
+         WHERE state = 'ready' AND receipt IS NOT NULL",
+        [Utc::now().timestamp_millis()],
+    )
 }
 
 impl LocalStore {
@@ -243,6 +260,27 @@ impl WorkQueue for LocalStore {
         } else {
             // Waiters recompute when the next item becomes visible.
             self.notify.notify_waiters();
+        }
+        Ok(())
+    }
+
+    async fn extend(&self, delivery: &Delivery, visibility: Duration) -> Result<(), QueueError> {
+        let (receipt, job_id) = (delivery.receipt.clone(), delivery.job_id.to_string());
+        let visible_at = Utc::now()
+            .timestamp_millis()
+            .saturating_add(millis(visibility));
+        let updated = self
+            .call(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "UPDATE queue SET visible_at = ?3
+                         WHERE receipt = ?1 AND job_id = ?2 AND state = 'ready'",
+                    )?
+                    .execute(params![receipt, job_id, visible_at])?)
+            })
+            .await?;
+        if updated == 0 {
+            tracing::debug!(job_id = %delivery.job_id, "lease renewal with a stale receipt ignored");
         }
         Ok(())
     }

@@ -22,6 +22,8 @@ pub struct LocalStore {
     /// Poked whenever an item may have become receivable.
     pub(crate) notify: Notify,
     pub(crate) max_receives: u32,
+    /// The data directory's lock, held while the store lives.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for LocalStore {
@@ -58,12 +60,26 @@ pub enum UploadAccepted {
 
 impl LocalStore {
     /// Opens (creating if needed) the database file. Blocking.
-    pub(crate) fn open(path: &Path, max_receives: u32) -> Result<Self, SchemaError> {
+    /// `lock` is the data directory's held lock: no other process can be
+    /// working on the queue, so deliveries left outstanding are released.
+    pub(crate) fn open(
+        path: &Path,
+        max_receives: u32,
+        lock: std::fs::File,
+    ) -> Result<Self, SchemaError> {
         let conn = db::open(path)?;
+        let released = crate::queue::release_orphans(&conn)?;
+        if released > 0 {
+            tracing::info!(
+                released,
+                "work items held by a process that stopped are visible again"
+            );
+        }
         Ok(LocalStore {
             conn: Arc::new(Mutex::new(conn)),
             notify: Notify::new(),
             max_receives: max_receives.max(1),
+            _lock: lock,
         })
     }
 

@@ -15,4 +15,6 @@ pub mod runner;
 
 pub use callback::{CallbackConfig, CallbackSecret, Notifier};
 pub use pipeline::{Outcome, Pipeline, PipelineError, RunStats};
-pub use runner::{RunnerConfig, backoff, handle, run};
+pub use runner::{
+    DEFAULT_VISIBILITY, MIN_VISIBILITY, RunnerConfig, backoff, handle, run, with_lease,
+};

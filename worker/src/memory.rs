@@ -7,12 +7,23 @@
 //! 12 MP standard job on the bench machine. [`reuse_freed_memory`] keeps such
 //! buffers in the heap for the next job instead, and still hands memory back
 //! to the kernel past [`RETAINED_BYTES`] of free space at the heap's top.
+//!
+//! That threshold keeps the freed memory resident while jobs come; when they
+//! stop, [`return_free_memory`] hands it all back (the runner calls it when
+//! the workers go idle). glibc only ever trims the top of its *main* heap,
+//! though: the extra arenas it gives threads that allocate at the same time
+//! keep their freed top (up to 64 MiB each) for good. So the process uses one
+//! arena. Measured with `bench/idle-memory.sh` (six 12 MP jobs, two workers,
+//! debug build): resident memory after 1 s idle 186–256 MiB with per-thread
+//! arenas, 21 MiB (as fresh) with one; the burst's peak fell from ~314 to
+//! 174 MiB and its time did not grow; the one-job `pixpipe bench` CPU time
+//! moved within its noise.
 
 /// Free memory kept for reuse at the top of a heap before glibc trims it.
 pub const RETAINED_BYTES: usize = 256 << 20;
 
-/// Serves all allocations from the heap (no per-allocation `mmap`) and keeps
-/// up to [`RETAINED_BYTES`] of freed memory for reuse. Call once at start-up,
+/// Serves all allocations from one heap (no per-allocation `mmap`, one
+/// arena) and keeps up to [`RETAINED_BYTES`] of freed memory for reuse. Call once at start-up,
 /// before any threads; returns whether the allocator took the settings
 /// (false where the allocator is not glibc's).
 pub fn reuse_freed_memory() -> bool {
@@ -24,7 +35,25 @@ pub fn reuse_freed_memory() -> bool {
         unsafe {
             libc::mallopt(libc::M_MMAP_MAX, 0) == 1
                 && libc::mallopt(libc::M_TRIM_THRESHOLD, retained) == 1
+                && libc::mallopt(libc::M_ARENA_MAX, 1) == 1
         }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
+/// Returns the free memory of every allocator arena to the kernel (glibc
+/// `malloc_trim(0)`, which also releases free pages inside the heaps); takes
+/// a few milliseconds. Returns whether anything was released (always false
+/// where the allocator is not glibc's).
+pub fn return_free_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only returns free memory of the allocator's own
+        // arenas to the kernel; it takes no pointers.
+        unsafe { libc::malloc_trim(0) == 1 }
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {

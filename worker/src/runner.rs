@@ -1,12 +1,24 @@
 //! The long-running consumer: N workers pulling deliveries from a
 //! [`WorkQueue`] and handing each to the [`Pipeline`].
+//!
+//! A delivery is a lease: hidden from other workers for the visibility
+//! timeout, which the worker renews every third of it while the job runs. A
+//! job may so take as long as it needs while a worker that dies (crash, kill,
+//! power cut) gives its item back within one visibility timeout.
+//!
+//! When a receive finds no work and no worker is busy, the first such worker
+//! returns the memory freed since the last job to the kernel
+//! ([`crate::memory::return_free_memory`]).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pixpipe_core::{Delivery, WorkQueue};
 use tokio::sync::watch;
-use tracing::{Instrument, error, info_span};
+use tokio::time::{Instant, MissedTickBehavior};
+use tracing::{Instrument, error, info_span, warn};
 
 use crate::pipeline::{Outcome, Pipeline};
 
@@ -15,7 +27,8 @@ use crate::pipeline::{Outcome, Pipeline};
 pub struct RunnerConfig {
     /// Concurrent jobs.
     pub workers: usize,
-    /// How long a delivery stays hidden while a worker runs it.
+    /// How long a delivery stays hidden without a renewal of its lease;
+    /// renewed every third of it while the job runs.
     pub visibility: Duration,
     /// Longest wait for a delivery in one receive call.
     pub poll_wait: Duration,
@@ -25,11 +38,17 @@ impl Default for RunnerConfig {
     fn default() -> Self {
         RunnerConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            visibility: Duration::from_secs(300),
+            visibility: DEFAULT_VISIBILITY,
             poll_wait: Duration::from_secs(1),
         }
     }
 }
+
+/// The default visibility timeout: how soon a dead worker's item comes back.
+pub const DEFAULT_VISIBILITY: Duration = Duration::from_secs(30);
+
+/// Shortest visibility timeout the runner accepts (renewals every second).
+pub const MIN_VISIBILITY: Duration = Duration::from_secs(3);
 
 /// Delay before delivery `n + 1` after a transient failure of delivery `n`.
 pub fn backoff(receive_count: u32) -> Duration {
@@ -44,8 +63,10 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
+    let idle = Arc::new(Idle::default());
     for n in 0..config.workers {
         let (queue, pipeline, mut shutdown) = (queue.clone(), pipeline.clone(), shutdown.clone());
+        let idle = idle.clone();
         tasks.spawn(
             async move {
                 while !*shutdown.borrow() {
@@ -54,10 +75,15 @@ pub async fn run(
                         _ = shutdown.changed() => break,
                     };
                     match received {
+                        Ok(batch) if batch.is_empty() => idle.trim_if_idle().await,
                         Ok(batch) => {
+                            idle.busy.fetch_add(1, Ordering::SeqCst);
                             for delivery in batch {
-                                handle(queue.as_ref(), &pipeline, &delivery).await;
+                                handle(queue.as_ref(), &pipeline, &delivery, config.visibility)
+                                    .await;
                             }
+                            idle.dirty.store(true, Ordering::SeqCst);
+                            idle.busy.fetch_sub(1, Ordering::SeqCst);
                         }
                         Err(e) => {
                             error!(error = ?e, "receive failed");
@@ -72,12 +98,36 @@ pub async fn run(
     while tasks.join_next().await.is_some() {}
 }
 
-/// Runs one delivery and settles it with the queue.
-pub async fn handle(queue: &dyn WorkQueue, pipeline: &Pipeline, delivery: &Delivery) -> Outcome {
+/// What the workers share to notice that they have all gone idle.
+#[derive(Default)]
+struct Idle {
+    /// Workers running a batch now.
+    busy: AtomicUsize,
+    /// A job finished since memory was last returned.
+    dirty: AtomicBool,
+}
+
+impl Idle {
+    async fn trim_if_idle(&self) {
+        if self.busy.load(Ordering::SeqCst) == 0 && self.dirty.swap(false, Ordering::SeqCst) {
+            let started = Instant::now();
+            let _ = tokio::task::spawn_blocking(crate::memory::return_free_memory).await;
+            tracing::debug!(took = ?started.elapsed(), "workers idle: free memory returned");
+        }
+    }
+}
+
+/// Runs one delivery, renewing its lease for `visibility` as it goes, and
+/// settles it with the queue.
+pub async fn handle(
+    queue: &dyn WorkQueue,
+    pipeline: &Pipeline,
+    delivery: &Delivery,
+    visibility: Duration,
+) -> Outcome {
     let last = delivery.receive_count >= queue.max_receives();
-    let outcome = pipeline
-        .run(delivery.job_id, delivery.receive_count, last)
-        .await;
+    let work = pipeline.run(delivery.job_id, delivery.receive_count, last);
+    let outcome = with_lease(queue, delivery, visibility, work).await;
     let settled = if outcome.is_final() {
         queue.ack(delivery).await
     } else {
@@ -90,4 +140,30 @@ pub async fn handle(queue: &dyn WorkQueue, pipeline: &Pipeline, delivery: &Deliv
         error!(error = ?e, job_id = %delivery.job_id, "could not settle delivery");
     }
     outcome
+}
+
+/// Drives `work` to its end, renewing the delivery's lease every third of
+/// `visibility`. A failed renewal is logged and tried again at the next tick:
+/// if the lease lapses, another worker may start the job, and the job's
+/// compare-and-swap claim keeps the two from both finishing it.
+pub async fn with_lease<F: Future>(
+    queue: &dyn WorkQueue,
+    delivery: &Delivery,
+    visibility: Duration,
+    work: F,
+) -> F::Output {
+    let every = (visibility / 3).max(Duration::from_secs(1));
+    let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = ticks.tick() => {
+                if let Err(e) = queue.extend(delivery, visibility).await {
+                    warn!(error = ?e, job_id = %delivery.job_id, "could not renew the lease");
+                }
+            }
+        }
+    }
 }

@@ -54,7 +54,13 @@ async fn upload_notification_worker_and_public_results() {
         watermark: None,
         metrics: pixpipe_worker::metrics::MetricsSink::Off,
     };
-    let outcome = pixpipe_worker::handle(queue, &pipeline, &got[0]).await;
+    let outcome = pixpipe_worker::handle(
+        queue,
+        &pipeline,
+        &got[0],
+        pixpipe_worker::DEFAULT_VISIBILITY,
+    )
+    .await;
     assert!(matches!(outcome, Outcome::Succeeded(_)), "{outcome:?}");
     assert_eq!(env.messages_left().await, 0, "delivery not acked");
 

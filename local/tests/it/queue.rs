@@ -139,8 +139,11 @@ async fn item_goes_dead_after_max_receives() {
     );
 }
 
+/// Only one process opens a data directory, so a delivery still outstanding
+/// at the next open belongs to a process that died: it is visible at once,
+/// with its receive counted, not after the rest of its visibility timeout.
 #[tokio::test]
-async fn items_survive_a_restart() {
+async fn items_survive_a_restart_and_held_ones_come_back_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = {
         let local = open(dir.path()).await;
@@ -148,17 +151,19 @@ async fn items_survive_a_restart() {
         let b = queued(&local).await;
         let got = local
             .store
-            .receive(1, Duration::from_secs(60), NO_WAIT)
+            .receive(1, Duration::from_secs(3600), NO_WAIT)
             .await
             .unwrap();
         assert_eq!(got[0].job_id, a);
+        assert_eq!(local.store.queue_counts().await.unwrap(), counts(1, 1, 0));
         (a, b)
     };
     let local = open(dir.path()).await;
     let q = &local.store;
-    assert_eq!(q.queue_counts().await.unwrap(), counts(1, 1, 0));
+    assert_eq!(q.queue_counts().await.unwrap(), counts(2, 0, 0));
     let got = q.receive(10, SHORT, NO_WAIT).await.unwrap();
-    assert_eq!(got.iter().map(|d| d.job_id).collect::<Vec<_>>(), vec![b]);
+    let ids: Vec<_> = got.iter().map(|d| (d.job_id, d.receive_count)).collect();
+    assert_eq!(ids, vec![(a, 2), (b, 1)]);
     assert_eq!(
         pixpipe_core::JobStore::get(q.as_ref(), a)
             .await
@@ -167,6 +172,49 @@ async fn items_survive_a_restart() {
             .status,
         pixpipe_core::JobStatus::Queued
     );
+}
+
+#[tokio::test]
+async fn a_data_dir_is_opened_by_one_process_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(dir.path()).await;
+    let second = pixpipe_local::open(config(dir.path())).await;
+    let err = second.expect_err("a second open of a held data dir");
+    assert!(
+        matches!(err, pixpipe_local::OpenError::InUse { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("in use by another pixpipe process")
+    );
+    drop(first);
+    open(dir.path()).await;
+}
+
+/// A renewed lease keeps the item hidden past its first visibility timeout;
+/// once renewals stop it comes back.
+#[tokio::test]
+async fn extend_keeps_a_delivery_hidden_until_renewals_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = open(dir.path()).await;
+    let q = &local.store;
+    let id = queued(&local).await;
+    let lease = Duration::from_millis(300);
+    let got = q.receive(1, lease, NO_WAIT).await.unwrap();
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        q.extend(&got[0], lease).await.unwrap();
+        assert!(q.receive(1, lease, NO_WAIT).await.unwrap().is_empty());
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let again = q.receive(1, lease, NO_WAIT).await.unwrap();
+    assert_eq!(again[0].job_id, id);
+    assert_eq!(again[0].receive_count, 2);
+    // The old delivery's renewal no longer touches the item.
+    q.extend(&got[0], Duration::from_secs(3600)).await.unwrap();
+    q.release(&again[0], Duration::ZERO).await.unwrap();
+    assert_eq!(q.receive(1, lease, NO_WAIT).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

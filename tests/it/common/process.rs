@@ -69,17 +69,27 @@ impl ServeProcess {
 
     /// The child's peak resident memory so far (`VmHWM`), in MiB.
     pub fn peak_rss_mib(&self) -> u64 {
+        self.status_mib("VmHWM:")
+    }
+
+    /// The child's resident memory now (`VmRSS`), in MiB.
+    pub fn rss_mib(&self) -> u64 {
+        self.status_mib("VmRSS:")
+    }
+
+    /// A `kB` line of the child's `/proc/PID/status`, in MiB.
+    fn status_mib(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("the child's /proc status");
         let line = status
             .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .expect("VmHWM line");
+            .find(|l| l.starts_with(field))
+            .expect("the status line");
         let kib: u64 = line
             .split_whitespace()
             .nth(1)
             .and_then(|n| n.parse().ok())
-            .expect("VmHWM in kB");
+            .expect("a figure in kB");
         kib / 1024
     }
 
@@ -101,6 +111,15 @@ impl ServeProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert!(status.success(), "{status}: {}", self.logs());
+    }
+}
+
+impl ServeProcess {
+    /// SIGKILL, as a crash or the OOM killer ends it: nothing is flushed,
+    /// nothing settled. Returns once the process is gone.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL the child");
+        self.child.wait().expect("reap the child");
     }
 }
 
