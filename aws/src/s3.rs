@@ -5,7 +5,8 @@
 //! (a CloudFront domain or the bucket's own URL). Uploads go straight from the
 //! client to S3 through a SigV4 presigned `PutObject` whose signature covers
 //! `Content-Type` and `Content-Length`, so S3 itself refuses a body of another
-//! type or length.
+//! type or length, and `If-None-Match: *`, so S3 refuses (412) a second upload
+//! to a key that already holds one: an upload URL works once, as in local mode.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -84,7 +85,9 @@ impl S3Blobs {
 
 /// The presigned request asks the client for a header the ticket cannot carry.
 #[derive(Debug, Error)]
-#[error("presigned PutObject needs header {0:?} besides Content-Type and Content-Length")]
+#[error(
+    "presigned PutObject needs header {0:?} besides Content-Type, Content-Length and If-None-Match"
+)]
 pub struct UnexpectedSignedHeader(pub String);
 
 fn backend(operation: &'static str, source: impl Into<BoxError>) -> BlobError {
@@ -125,21 +128,23 @@ impl BlobStore for S3Blobs {
             .key(key)
             .content_type(content_type)
             .content_length(length)
+            .if_none_match("*")
             .presigned(config)
             .await
             .map_err(|e| backend("presign PutObject", e))?;
 
         // The client must send exactly the signed headers; the ticket lists
-        // only these two, so refuse a URL that would need anything else.
+        // only these three, so refuse a URL that would need anything else.
         for (name, _) in presigned.headers() {
             let name = name.to_ascii_lowercase();
-            if name != "content-type" && name != "content-length" {
+            if !["content-type", "content-length", "if-none-match"].contains(&name.as_str()) {
                 return Err(backend("presign PutObject", UnexpectedSignedHeader(name)));
             }
         }
         let headers = BTreeMap::from([
             ("Content-Type".to_owned(), content_type.to_owned()),
             ("Content-Length".to_owned(), content_length.to_string()),
+            ("If-None-Match".to_owned(), "*".to_owned()),
         ]);
         // The URL works until the requested time (rounded up to a second),
         // or only until the SigV4 maximum when that is sooner.

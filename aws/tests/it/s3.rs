@@ -33,7 +33,8 @@ async fn presigned_put_with_the_ticket_headers_stores_the_object() {
 
     assert_eq!(ticket.method, "PUT");
     let names: Vec<_> = ticket.headers.keys().map(String::as_str).collect();
-    assert_eq!(names, ["Content-Length", "Content-Type"]);
+    assert_eq!(names, ["Content-Length", "Content-Type", "If-None-Match"]);
+    assert_eq!(ticket.headers["If-None-Match"], "*");
     assert_eq!(ticket.headers["Content-Length"], body.len().to_string());
     assert_eq!(ticket.headers["Content-Type"], "image/jpeg");
     // moto does not check signatures: show that S3 would, by what is signed.
@@ -41,6 +42,7 @@ async fn presigned_put_with_the_ticket_headers_stores_the_object() {
     let signed: Vec<_> = signed.split(';').collect();
     assert!(signed.contains(&"content-length"), "{signed:?}");
     assert!(signed.contains(&"content-type"), "{signed:?}");
+    assert!(signed.contains(&"if-none-match"), "{signed:?}");
     assert_eq!(
         query_param(&ticket.url, "X-Amz-Expires").as_deref(),
         Some("900")
@@ -76,6 +78,36 @@ async fn presigned_put_with_the_ticket_headers_stores_the_object() {
     assert_eq!(head.content_type(), Some("image/jpeg"));
     assert_eq!(head.content_length(), Some(body.len() as i64));
     assert_eq!(blobs.get(&key, body.len() as u64).await.unwrap(), body);
+}
+
+/// An upload URL works once: replaying it with other bytes of the same type
+/// and length is refused by S3, and the first upload stays.
+#[tokio::test]
+async fn a_replayed_upload_url_is_refused() {
+    let env = Env::new().await;
+    let blobs = &env.aws.blobs;
+    let key = JobId::new().source_key();
+    let first = Bytes::from_static(b"first upload, the real one");
+    let ticket = blobs
+        .presign_upload(
+            &key,
+            "image/jpeg",
+            first.len() as u64,
+            Utc::now() + Duration::seconds(900),
+        )
+        .await
+        .unwrap();
+    let put = |body: Bytes| {
+        let mut put = reqwest::Client::new().put(&ticket.url).body(body);
+        for (name, value) in &ticket.headers {
+            put = put.header(name, value);
+        }
+        put.send()
+    };
+    assert!(put(first.clone()).await.unwrap().status().is_success());
+    let replay = put(Bytes::from_static(b"second upload, a replayer")).await.unwrap();
+    assert_eq!(replay.status(), 412, "a replay must be refused");
+    assert_eq!(blobs.get(&key, first.len() as u64).await.unwrap(), first);
 }
 
 #[tokio::test]
