@@ -8,6 +8,7 @@ mod callbacks;
 mod cases;
 mod cli;
 mod common;
+mod connections;
 mod deletion;
 mod heic;
 mod hostile;
