@@ -41,6 +41,8 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
         max_upload_bytes: args.max_upload_bytes,
         clock: args.clock(),
         upload_time_limit: Duration::from_secs(args.request_timeout_secs),
+        body_read_window: Duration::from_secs(args.conn.body_read_timeout_secs),
+        min_upload_bytes_per_sec: args.conn.min_upload_bytes_per_sec,
         ..LocalHttp::new(&local)
     });
     Ok(Parts {

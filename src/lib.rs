@@ -3,6 +3,7 @@
 //! - [`bench`]: the engine timed like the shared benchmark's anchors.
 //! - [`serve`]: the server (API + workers) and its flags.
 //! - [`backend`]: the embedded and AWS adapters behind it.
+//! - [`listen`]: its HTTP listener and the connections' limits.
 //! - [`cors`]: which browser origins may call the server.
 //! - [`web`]: the browser upload page, served and built.
 //! - [`process`]: the engine over local files.
@@ -13,6 +14,7 @@
 pub mod backend;
 pub mod bench;
 pub mod cors;
+pub mod listen;
 pub mod process;
 pub mod serve;
 pub mod telemetry;

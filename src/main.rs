@@ -24,7 +24,7 @@ enum Command {
     /// Run the API and the workers: on embedded storage (SQLite + files in
     /// --data-dir, uploads and results served here) or, with --backend aws, on
     /// DynamoDB, S3 and SQS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run the image engine on local files: writes DIR/<file stem>/<variant>.<ext>
     /// and prints one JSON line per file.
     Process {

@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// watermark; without one, such variants are refused. Read at start-up.
     #[arg(long, env = "PIXPIPE_WATERMARK", value_parser = crate::watermark::parse)]
     pub watermark: Option<crate::watermark::WatermarkFile>,
+    /// Connection limits of the listener and of the upload route.
+    #[command(flatten)]
+    pub conn: crate::listen::ConnArgs,
     /// Where "now" comes from for job times, upload windows and expiry; the
     /// system clock unless a program embedding the server gives one.
     #[arg(skip)]
@@ -161,6 +164,7 @@ impl ServeArgs {
                 "--callback-secret must be at least {MIN_SECRET_LEN} bytes"
             );
         }
+        self.conn.validate()?;
         CorsOrigins::parse(&self.cors_origins)?;
         Ok(self)
     }
@@ -232,7 +236,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets workers finish their current job, and waits.
+    /// Stops accepting, lets requests in flight finish within the drain
+    /// time and workers finish their current job, and waits.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         self.task.await.context("server task panicked")?
@@ -317,19 +322,15 @@ fn launch(
 
     let (shutdown, stop) = watch::channel(false);
     let local = parts.local.clone();
+    let conn = args.conn.clone();
     let clock = args.clock();
     let task = tokio::spawn(async move {
         let http = async {
             let Some(listener) = listener else {
                 return Ok(());
             };
-            let mut stop = stop.clone();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-                .context("HTTP server failed")
+            crate::listen::serve(listener, app, &conn, stop.clone()).await;
+            Ok(())
         };
         let callbacks = parts.pipeline.callbacks.clone();
         let work = pixpipe_worker::run(parts.queue, parts.pipeline, runner, stop.clone());

@@ -76,7 +76,7 @@ codes! {
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED,
         "the path exists but not with this method";
     RequestTimeout => "request_timeout", REQUEST_TIMEOUT,
-        "the request took longer than the server's request timeout";
+        "the request took longer than the server's request timeout, or an upload body came slower than the server's minimum rate";
     UploadConflict => "upload_conflict", CONFLICT,
         "the source was already uploaded, or the job no longer takes one";
     PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE,

@@ -21,13 +21,13 @@ use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::put;
-use futures_util::StreamExt;
 use pixpipe_core::{JobId, JobStatus, JobStore};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::blobs::{FsBlobError, FsBlobs, io_err, sync_dir};
+use crate::pace::{Pace, TooSlow};
 use crate::problem::{StorageCode as Code, StorageError};
 use crate::signing;
 use crate::store::{LocalStore, UploadAccepted, UploadBegun};
@@ -44,10 +44,19 @@ pub struct LocalHttp {
     /// Longest an accepted upload may take (the server's request timeout):
     /// its job does not expire before the upload's start plus this.
     pub upload_time_limit: std::time::Duration,
+    /// An upload body that gets fewer than `min_upload_bytes_per_sec` times
+    /// this in any such window (or nothing at all) is abandoned: 408.
+    pub body_read_window: std::time::Duration,
+    /// The slowest upload accepted, averaged over each `body_read_window`.
+    pub min_upload_bytes_per_sec: u64,
 }
 
 /// [`LocalHttp::upload_time_limit`] unless set: the API's request timeout.
 pub const UPLOAD_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+/// [`LocalHttp::body_read_window`] unless set.
+pub const BODY_READ_WINDOW: std::time::Duration = std::time::Duration::from_secs(30);
+/// [`LocalHttp::min_upload_bytes_per_sec`] unless set.
+pub const MIN_UPLOAD_BYTES_PER_SEC: u64 = 1024;
 
 impl LocalHttp {
     /// State over `local`'s adapters with the default upload limit.
@@ -58,6 +67,8 @@ impl LocalHttp {
             max_upload_bytes: pixpipe_core::Settings::default().max_upload_bytes,
             clock: pixpipe_core::clock::system(),
             upload_time_limit: UPLOAD_TIME_LIMIT,
+            body_read_window: BODY_READ_WINDOW,
+            min_upload_bytes_per_sec: MIN_UPLOAD_BYTES_PER_SEC,
         }
     }
 }
@@ -250,7 +261,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
         Err(e) => return Err(internal(io_err("create", &part_path)(e))),
     };
     let part = PartFile { path: part_path };
-    write_body(file, &part.path, body, len).await?;
+    write_body(state, file, &part.path, body, len).await?;
 
     let final_path = dir.join(id.to_string());
     let linked = {
@@ -303,8 +314,10 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
     Err(refusal)
 }
 
-/// Copies the body to `file`, refusing more or fewer bytes than `len`, and fsyncs it.
+/// Copies the body to `file`, refusing more or fewer bytes than `len` and a
+/// body slower than the state's minimum rate, and fsyncs it.
 async fn write_body(
+    state: &LocalHttp,
     mut file: tokio::fs::File,
     path: &FsPath,
     body: Body,
@@ -313,7 +326,12 @@ async fn write_body(
     let mut stream = body.into_data_stream();
     let mut out = BufWriter::with_capacity(256 * 1024, &mut file);
     let mut received: u64 = 0;
-    while let Some(chunk) = stream.next().await {
+    let mut pace = Pace::new(state.body_read_window, state.min_upload_bytes_per_sec);
+    while let Some(chunk) = pace
+        .next(&mut stream)
+        .await
+        .map_err(|slow| too_slow(state, slow, len))?
+    {
         let chunk = chunk.map_err(|e| {
             tracing::debug!(error = %e, "upload body failed");
             StorageError::new(Code::InvalidRequest, "the upload body could not be read")
@@ -341,6 +359,21 @@ async fn write_body(
     file.sync_all()
         .await
         .map_err(|e| internal(io_err("sync", path)(e)))
+}
+
+/// The refusal of an upload body that stalled or trickled.
+fn too_slow(state: &LocalHttp, slow: TooSlow, len: u64) -> StorageError {
+    let received = slow.received;
+    tracing::info!(received, len, "abandoning a stalled upload");
+    StorageError::new(
+        Code::RequestTimeout,
+        format!(
+            "the upload body came slower than {} bytes per second over {} seconds \
+             ({received} of {len} bytes received)",
+            state.min_upload_bytes_per_sec,
+            state.body_read_window.as_secs_f64()
+        ),
+    )
 }
 
 /// Hard-links the finished part file to its final name (never replacing an

@@ -16,7 +16,8 @@
 //!   [`LocalStore::accept_upload`] and [`LocalStore::expire_stale`].
 //! - [`queue`]: the `WorkQueue` of the same store, [`QueueCounts`].
 //! - [`blobs`]: [`FsBlobs`], the `BlobStore` over files, with signed upload URLs.
-//! - [`http`]: [`router`], the signed-upload and result-serving routes.
+//! - [`http`]: [`router`], the signed-upload and result-serving routes
+//!   (`pace`: the slowest an upload body may come).
 //! - [`problem`]: their errors, as problem+json documents.
 //!
 //! [`open`] builds all of them from a [`LocalConfig`].
@@ -24,6 +25,7 @@
 pub mod blobs;
 mod db;
 pub mod http;
+mod pace;
 pub mod problem;
 pub mod queue;
 mod signing;

@@ -23,6 +23,8 @@ pub enum StorageCode {
     JobNotFound,
     /// 404: no such object.
     NotFound,
+    /// 408: the upload body stalled or came slower than the minimum rate.
+    RequestTimeout,
     /// 409: the source was already uploaded, or the job no longer takes one.
     UploadConflict,
     /// 413: the declared or sent size is over the limit.
@@ -33,13 +35,14 @@ pub enum StorageCode {
 
 impl StorageCode {
     /// Every code.
-    pub const ALL: [StorageCode; 9] = [
+    pub const ALL: [StorageCode; 10] = [
         StorageCode::InvalidRequest,
         StorageCode::InvalidSignature,
         StorageCode::UploadExpired,
         StorageCode::UploadMismatch,
         StorageCode::JobNotFound,
         StorageCode::NotFound,
+        StorageCode::RequestTimeout,
         StorageCode::UploadConflict,
         StorageCode::PayloadTooLarge,
         StorageCode::Internal,
@@ -54,6 +57,7 @@ impl StorageCode {
             StorageCode::UploadMismatch => "upload_mismatch",
             StorageCode::JobNotFound => "job_not_found",
             StorageCode::NotFound => "not_found",
+            StorageCode::RequestTimeout => "request_timeout",
             StorageCode::UploadConflict => "upload_conflict",
             StorageCode::PayloadTooLarge => "payload_too_large",
             StorageCode::Internal => "internal",
@@ -67,6 +71,7 @@ impl StorageCode {
             | StorageCode::UploadExpired
             | StorageCode::UploadMismatch => StatusCode::FORBIDDEN,
             StorageCode::JobNotFound | StorageCode::NotFound => StatusCode::NOT_FOUND,
+            StorageCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             StorageCode::UploadConflict => StatusCode::CONFLICT,
             StorageCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             StorageCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -8,6 +8,7 @@ mod callbacks;
 mod cases;
 mod cli;
 mod common;
+mod connections;
 mod crash;
 mod deletion;
 mod heic;

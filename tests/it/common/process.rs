@@ -93,11 +93,23 @@ impl ServeProcess {
         kib / 1024
     }
 
-    /// SIGTERM, then the exit of a graceful shutdown (status 0).
-    pub async fn stop(mut self) {
+    /// SIGTERM, then the exit of a graceful shutdown (status 0); returns
+    /// how long the exit took.
+    pub async fn stop(mut self) -> Duration {
+        self.terminate();
+        self.exited().await
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
         let pid = i32::try_from(self.child.id()).unwrap();
         // SAFETY: sends SIGTERM to the child this test spawned and still owns.
         assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    }
+
+    /// Waits for the exit of a graceful shutdown (status 0) and returns how
+    /// long it took from the call.
+    pub async fn exited(&mut self) -> Duration {
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -108,9 +120,10 @@ impl ServeProcess {
                 "still running 60 s after SIGTERM: {}",
                 self.logs()
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         };
         assert!(status.success(), "{status}: {}", self.logs());
+        started.elapsed()
     }
 }
 
