@@ -68,7 +68,10 @@ pub struct NewJob {
     pub content_type: String,
     /// Exact size of the file to upload, in bytes: at most the server's
     /// upload limit (25 MiB unless configured otherwise). An empty file is
-    /// accepted here and fails as `not_an_image`.
+    /// accepted here and fails as `not_an_image`. The document says int64,
+    /// so a larger number is refused as `malformed_request`, like any other
+    /// value outside the schema.
+    #[serde(deserialize_with = "int64_size")]
     pub content_length: u64,
     /// The client's name for the file, kept for display: at most 255 bytes,
     /// without control characters, bidirectional formatting characters or
@@ -91,6 +94,17 @@ pub struct NewJob {
     #[serde(default)]
     #[schema(max_length = 2048, example = "https://example.com/hooks/pixpipe")]
     pub callback_url: Option<String>,
+}
+
+/// A size in bytes that fits the document's int64: 0 to `i64::MAX`.
+fn int64_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if i64::try_from(n).is_err() {
+        return Err(serde::de::Error::custom(format!(
+            "{n} is over the int64 range of a size"
+        )));
+    }
+    Ok(n)
 }
 
 /// `content_type`'s schema: one of [`ACCEPTED_TYPES`].
@@ -332,4 +346,28 @@ fn decode_cursor(cursor: &str) -> Result<JobId, ServiceError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let uuid = uuid::Uuid::from_slice(&bytes).map_err(|_| bad())?;
     Ok(JobId(uuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NewJob;
+
+    fn parse(content_length: &str) -> Result<NewJob, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"content_type": "image/jpeg", "content_length": {content_length}}}"#
+        ))
+    }
+
+    #[test]
+    fn content_length_is_refused_past_the_int64_range_the_document_gives() {
+        assert_eq!(parse("0").unwrap().content_length, 0);
+        assert_eq!(
+            parse("9223372036854775807").unwrap().content_length,
+            i64::MAX as u64
+        );
+        let err = parse("9223372036854775808").unwrap_err().to_string();
+        assert!(err.contains("int64"), "{err}");
+        assert!(parse("18446744073709551615").is_err());
+        assert!(parse("-1").is_err());
+    }
 }
