@@ -9,6 +9,7 @@
 //!   blobs/uploads/{id}     uploaded sources (never served)
 //!   blobs/uploads/{id}.part  an upload in progress (removed on open)
 //!   blobs/results/{id}/{name}.{ext}  published results, served read-only
+//!   space-reserve          space kept for bookkeeping on a full disk
 //! ```
 //!
 //! - [`store`]: [`LocalStore`], the `JobStore` over SQLite, plus
@@ -17,6 +18,8 @@
 //! - [`blobs`]: [`FsBlobs`], the `BlobStore` over files, with signed upload URLs.
 //! - [`http`]: [`router`], the signed-upload and result-serving routes.
 //! - [`problem`]: their errors, as problem+json documents.
+//! - [`space`]: free space checks and the reserve that lets a full disk fail
+//!   cleanly.
 //!
 //! [`open`] builds all of them from a [`LocalConfig`].
 
@@ -26,6 +29,7 @@ pub mod http;
 pub mod problem;
 pub mod queue;
 mod signing;
+pub mod space;
 pub mod store;
 
 use std::io;
@@ -142,13 +146,16 @@ fn open_blocking(config: LocalConfig) -> Result<Local, OpenError> {
         })?;
     }
     let secret = signing::load_or_create_secret(&data_dir, config.upload_secret.as_deref())?;
+    let space = space::Space::open(&data_dir);
     let db_path = data_dir.join(DB_FILE);
     let store =
-        LocalStore::open(&db_path, config.max_receives).map_err(|source| OpenError::Database {
-            path: db_path,
-            source,
+        LocalStore::open(&db_path, config.max_receives, Arc::clone(&space)).map_err(|source| {
+            OpenError::Database {
+                path: db_path,
+                source,
+            }
         })?;
-    let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret));
+    let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret), space);
     match blobs.remove_stale_parts() {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "removed unfinished uploads left by a crash"),

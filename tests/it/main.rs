@@ -9,6 +9,7 @@ mod cases;
 mod cli;
 mod common;
 mod deletion;
+mod full_disk;
 mod heic;
 mod hostile;
 mod limits;
