@@ -136,3 +136,10 @@ pub fn unknown_preset() -> Value {
 pub fn internal() -> Value {
     problem(Code::Internal, "internal error; see the server log")
 }
+
+pub fn insufficient_storage() -> Value {
+    problem(
+        Code::InsufficientStorage,
+        "the server's storage is full; retry later",
+    )
+}

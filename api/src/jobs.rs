@@ -62,6 +62,10 @@ fn parse_id(raw: &str) -> Result<JobId, ApiError> {
             content_type = "application/problem+json", example = json!(examples::unknown_preset())),
         (status = 500, description = "`internal`", body = Problem,
             content_type = "application/problem+json", example = json!(examples::internal())),
+        (status = 507, description = "`insufficient_storage`: the server's storage is full; \
+            retry after `Retry-After` seconds", body = Problem,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying")),
+            content_type = "application/problem+json", example = json!(examples::insufficient_storage())),
     )
 )]
 pub async fn create_job(

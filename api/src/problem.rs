@@ -97,7 +97,12 @@ codes! {
         "the request's header fields are larger than the server accepts";
     Internal => "internal", INTERNAL_SERVER_ERROR,
         "something failed on the server; details are in its log";
+    InsufficientStorage => "insufficient_storage", INSUFFICIENT_STORAGE,
+        "the server's storage is full; retry after the `Retry-After` seconds";
 }
+
+/// `Retry-After` of an `insufficient_storage` answer, in seconds.
+pub const STORAGE_RETRY_AFTER_SECS: u32 = 10;
 
 /// An error, as an RFC 9457 problem document (`application/problem+json`).
 /// Branch on `code`; show `detail` to people.
@@ -164,6 +169,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.code == Code::InsufficientStorage {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(STORAGE_RETRY_AFTER_SECS),
+            );
+        }
         if self.code == Code::Unauthorized {
             response
                 .headers_mut()
@@ -192,6 +203,14 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(Code::UnsupportedMediaType, e.to_string())
             }
             ServiceError::NotFound => ApiError::new(Code::JobNotFound, "no such job"),
+            e if e.is_storage_full() => {
+                let chain = pixpipe_core::error::cause_chain(&e);
+                tracing::warn!(error.cause_chain = ?chain, "storage full");
+                ApiError::new(
+                    Code::InsufficientStorage,
+                    "the server's storage is full; retry later",
+                )
+            }
             e @ (ServiceError::Store(_) | ServiceError::Blob(_)) => ApiError::internal(&e),
         }
     }

@@ -46,6 +46,10 @@ pub enum StoreError {
     Corrupt(#[source] BoxError),
     #[error("too many concurrent writers on job {0}")]
     Contended(crate::JobId),
+    /// The backend's storage is full (no space left, or over a quota):
+    /// retrying helps once space is freed.
+    #[error("job store is out of storage space")]
+    Full(#[source] BoxError),
 }
 
 /// A blob store failure.
@@ -57,6 +61,10 @@ pub enum BlobError {
     TooLarge { key: String, size: u64, limit: u64 },
     #[error("blob store backend failed")]
     Backend(#[source] BoxError),
+    /// The backend's storage is full (no space left, or over a quota):
+    /// retrying helps once space is freed.
+    #[error("blob store is out of storage space")]
+    Full(#[source] BoxError),
 }
 
 /// A work queue failure.
@@ -87,4 +95,14 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("blob store failed")]
     Blob(#[from] BlobError),
+}
+
+impl ServiceError {
+    /// Whether the job or blob store refused for lack of storage space.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(StoreError::Full(_)) | ServiceError::Blob(BlobError::Full(_))
+        )
+    }
 }

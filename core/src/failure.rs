@@ -61,6 +61,8 @@ failure_codes! {
         "the uploaded source is no longer in storage";
     InternalError => "internal_error",
         "the image work crashed on the server; details are in its log";
+    StorageFull => "storage_full",
+        "the server's storage stayed full through the last retry";
     ProcessingFailed => "processing_failed",
         "a transient error (storage, queue) lasted through the last retry";
     UploadExpired => "upload_expired",

@@ -1,7 +1,9 @@
 //! [`FsBlobs`]: objects as files under `{data_dir}/blobs/{key}`, behind
 //! [`BlobStore`]. Sources arrive through signed URLs served by
 //! [`crate::http`]; results are written atomically and served from
-//! `{public_base}/blobs/results/…`.
+//! `{public_base}/blobs/results/…`. A result is refused as storage full
+//! ([`BlobError::Full`]) when it would not leave the headroom of
+//! [`crate::space`] free, or when the file system runs out of space.
 //!
 //! Keys are relative paths of non-empty segments; a key with `..`, a segment
 //! starting with `.` (temp files), a leading `/`, a backslash or a control
@@ -20,6 +22,7 @@ use pixpipe_core::{BlobError, BlobStore, JobId, UploadTicket};
 use thiserror::Error;
 
 use crate::signing::Signer;
+use crate::space::{Space, SpaceError};
 
 /// A failure of the file-backed blob store (boxed into `BlobError::Backend`).
 #[derive(Debug, Error)]
@@ -37,11 +40,36 @@ pub enum FsBlobError {
     },
     #[error("blob task did not finish")]
     Join(#[from] tokio::task::JoinError),
+    #[error("no room for the object")]
+    NoRoom(#[source] SpaceError),
+    #[error("checking for room failed")]
+    Space(#[source] SpaceError),
+}
+
+impl From<SpaceError> for FsBlobError {
+    fn from(e: SpaceError) -> Self {
+        match e {
+            SpaceError::NoRoom(_) => FsBlobError::NoRoom(e),
+            e => FsBlobError::Space(e),
+        }
+    }
+}
+
+impl FsBlobError {
+    /// Whether the file system was full (or the quota spent).
+    pub fn is_full(&self) -> bool {
+        matches!(self, FsBlobError::Io { source, .. } if crate::space::is_full(source))
+            || matches!(self, FsBlobError::NoRoom(_))
+    }
 }
 
 impl From<FsBlobError> for BlobError {
     fn from(e: FsBlobError) -> Self {
-        BlobError::Backend(Box::new(e))
+        if e.is_full() {
+            BlobError::Full(Box::new(e))
+        } else {
+            BlobError::Backend(Box::new(e))
+        }
     }
 }
 
@@ -104,15 +132,22 @@ pub struct FsBlobs {
     root: PathBuf,
     public_base: String,
     signer: Arc<Signer>,
+    space: Arc<Space>,
 }
 
 impl FsBlobs {
-    pub(crate) fn new(root: PathBuf, public_base: &str, signer: Signer) -> Self {
+    pub(crate) fn new(root: PathBuf, public_base: &str, signer: Signer, space: Arc<Space>) -> Self {
         FsBlobs {
             root,
             public_base: public_base.trim_end_matches('/').to_owned(),
             signer: Arc::new(signer),
+            space,
         }
+    }
+
+    /// The free space of the data directory (see [`crate::space`]).
+    pub fn space(&self) -> &Arc<Space> {
+        &self.space
     }
 
     /// `{data_dir}/blobs`.
@@ -267,6 +302,10 @@ impl BlobStore for FsBlobs {
     ) -> Result<(), BlobError> {
         // The type is served from the extension (see `crate::http`).
         let path = self.path_of(key)?;
+        self.space
+            .ensure_room(bytes.len() as u64)
+            .await
+            .map_err(FsBlobError::from)?;
         tokio::task::spawn_blocking(move || write_atomic(&path, &bytes))
             .await
             .map_err(FsBlobError::from)??;

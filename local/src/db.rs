@@ -61,15 +61,43 @@ pub enum DbError {
     BadValue(String),
     #[error("database task did not finish")]
     Join(#[from] tokio::task::JoinError),
+    #[error("no room for a new job")]
+    NoRoom(#[source] crate::space::NoRoom),
+    #[error("checking for room failed")]
+    Space(#[source] crate::space::SpaceError),
+}
+
+impl From<crate::space::SpaceError> for DbError {
+    fn from(e: crate::space::SpaceError) -> Self {
+        match e {
+            crate::space::SpaceError::NoRoom(e) => DbError::NoRoom(e),
+            e => DbError::Space(e),
+        }
+    }
+}
+
+impl DbError {
+    /// Whether SQLite found the disk full (`SQLITE_FULL`: no space left,
+    /// or over a quota) or the write was refused for lack of room.
+    pub fn is_full(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            DbError::NoRoom(_) => true,
+            _ => false,
+        }
+    }
 }
 
 impl From<DbError> for StoreError {
     fn from(e: DbError) -> Self {
         match e {
+            e if e.is_full() => StoreError::Full(Box::new(e)),
             DbError::Corrupt(_) | DbError::BadValue(_) => StoreError::Corrupt(Box::new(e)),
-            DbError::Sqlite(_) | DbError::Encode(_) | DbError::Join(_) => {
-                StoreError::Backend(Box::new(e))
-            }
+            DbError::Sqlite(_)
+            | DbError::Encode(_)
+            | DbError::Join(_)
+            | DbError::NoRoom(_)
+            | DbError::Space(_) => StoreError::Backend(Box::new(e)),
         }
     }
 }
@@ -106,6 +134,13 @@ pub fn open(path: &Path) -> Result<Connection, SchemaError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// A passive checkpoint: copies what it can of the WAL into the database,
+/// so that the next write may start the WAL over, reusing its space.
+pub(crate) fn checkpoint(conn: &mut Connection) -> Result<(), DbError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {

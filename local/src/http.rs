@@ -6,7 +6,8 @@
 //!   the job in one store transaction.
 //! - `GET /blobs/results/{*path}`: published results, read-only, immutable.
 //!
-//! Nothing under `uploads/` is ever served. Every error is a problem document.
+//! Nothing under `uploads/` is ever served. Every error is a problem document;
+//! an upload that does not fit on the disk is `507 insufficient_storage`.
 //! The query string (it carries the signature) is never logged.
 
 use std::io;
@@ -123,8 +124,9 @@ fn job_not_found() -> StorageError {
     StorageError::new(Code::JobNotFound, "no such job")
 }
 
+/// A 507 when the disk is full, else a 500.
 fn internal(e: FsBlobError) -> StorageError {
-    StorageError::internal(&e)
+    StorageError::failed(&e, e.is_full())
 }
 
 /// The signed upload. A refusal closes the connection: its body was not
@@ -199,6 +201,13 @@ async fn accept(
     }
     // A valid signature is only ever made for `uploads/{job id}`.
     let id: JobId = raw_id.parse().map_err(|_| job_not_found())?;
+    // Refused before anything is written when the source would not fit.
+    state
+        .blobs
+        .space()
+        .ensure_room(params.content_length)
+        .await
+        .map_err(|e| internal(e.into()))?;
     let hold_until = chrono::Duration::from_std(state.upload_time_limit)
         .ok()
         .and_then(|limit| started.checked_add_signed(limit))
@@ -207,7 +216,7 @@ async fn accept(
         .store
         .begin_upload(id, started, hold_until)
         .await
-        .map_err(|e| StorageError::internal(&e))?
+        .map_err(|e| StorageError::store(&e))?
     {
         UploadBegun::Held(_) => {}
         UploadBegun::Missing => return Err(job_not_found()),
@@ -279,7 +288,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
             .store
             .get(id)
             .await
-            .map_err(|e| StorageError::internal(&e))?
+            .map_err(|e| StorageError::store(&e))?
         {
             Some(job) if job.status == JobStatus::AwaitingUpload => {
                 let (part, target) = (part.path.clone(), final_path.clone());
@@ -306,7 +315,7 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
         Ok(UploadAccepted::Missing) => job_not_found(),
         // Whether it committed is unknown: keep the source. If the job still
         // awaits an upload, the next attempt replaces it (see above).
-        Err(e) => return Err(StorageError::internal(&e)),
+        Err(e) => return Err(StorageError::store(&e)),
     };
     if let Err(e) = tokio::fs::remove_file(&final_path).await {
         tracing::warn!(job_id = %id, error = %e, "cannot remove a refused upload");

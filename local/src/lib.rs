@@ -10,6 +10,7 @@
 //!   blobs/uploads/{id}     uploaded sources (never served)
 //!   blobs/uploads/{id}.part  an upload in progress (removed on open)
 //!   blobs/results/{id}/{name}.{ext}  published results, served read-only
+//!   space-reserve          space kept for bookkeeping on a full disk
 //! ```
 //!
 //! - [`store`]: [`LocalStore`], the `JobStore` over SQLite, plus
@@ -19,6 +20,8 @@
 //! - [`http`]: [`router`], the signed-upload and result-serving routes
 //!   (`pace`: the slowest an upload body may come).
 //! - [`problem`]: their errors, as problem+json documents.
+//! - [`space`]: free space checks and the reserve that lets a full disk fail
+//!   cleanly.
 //!
 //! [`open`] builds all of them from a [`LocalConfig`].
 
@@ -29,6 +32,7 @@ mod pace;
 pub mod problem;
 pub mod queue;
 mod signing;
+pub mod space;
 pub mod store;
 
 use std::io;
@@ -177,14 +181,14 @@ fn open_blocking(config: LocalConfig) -> Result<Local, OpenError> {
     }
     let secret = signing::load_or_create_secret(&data_dir, config.upload_secret.as_deref())?;
     let lock = lock_data_dir(&data_dir)?;
+    let space = space::Space::open(&data_dir);
     let db_path = data_dir.join(DB_FILE);
-    let store = LocalStore::open(&db_path, config.max_receives, lock).map_err(|source| {
-        OpenError::Database {
+    let store = LocalStore::open(&db_path, config.max_receives, lock, Arc::clone(&space))
+        .map_err(|source| OpenError::Database {
             path: db_path,
             source,
-        }
-    })?;
-    let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret));
+        })?;
+    let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret), space);
     match blobs.remove_stale_parts() {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "removed unfinished uploads left by a crash"),

@@ -31,7 +31,12 @@ pub enum StorageCode {
     PayloadTooLarge,
     /// 500: something failed on the server; the cause is logged, never sent.
     Internal,
+    /// 507: the server's storage is full; sent with `Retry-After`.
+    InsufficientStorage,
 }
+
+/// `Retry-After` of an `insufficient_storage` answer, in seconds (the API's).
+pub const STORAGE_RETRY_AFTER_SECS: u32 = 10;
 
 impl StorageCode {
     /// Every code.
@@ -46,6 +51,7 @@ impl StorageCode {
         StorageCode::UploadConflict,
         StorageCode::PayloadTooLarge,
         StorageCode::Internal,
+        StorageCode::InsufficientStorage,
     ];
 
     /// The wire string, as in the API's problem table.
@@ -61,6 +67,7 @@ impl StorageCode {
             StorageCode::UploadConflict => "upload_conflict",
             StorageCode::PayloadTooLarge => "payload_too_large",
             StorageCode::Internal => "internal",
+            StorageCode::InsufficientStorage => "insufficient_storage",
         }
     }
 
@@ -75,6 +82,7 @@ impl StorageCode {
             StorageCode::UploadConflict => StatusCode::CONFLICT,
             StorageCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             StorageCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            StorageCode::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
         }
     }
 }
@@ -99,6 +107,25 @@ impl StorageError {
         let chain = pixpipe_core::error::cause_chain(error);
         tracing::error!(error.cause_chain = ?chain, "request failed");
         StorageError::new(StorageCode::Internal, "internal error; see the server log")
+    }
+
+    /// A 507 when the storage is full (logged as a warning), else a 500.
+    pub fn failed(error: &(dyn std::error::Error + 'static), storage_full: bool) -> Self {
+        if !storage_full {
+            return StorageError::internal(error);
+        }
+        let chain = pixpipe_core::error::cause_chain(error);
+        tracing::warn!(error.cause_chain = ?chain, "storage full");
+        StorageError::new(
+            StorageCode::InsufficientStorage,
+            "the server's storage is full; retry later",
+        )
+    }
+
+    /// [`StorageError::failed`] for a job store error.
+    pub fn store(error: &pixpipe_core::StoreError) -> Self {
+        let full = matches!(error, pixpipe_core::StoreError::Full(_));
+        StorageError::failed(error, full)
     }
 }
 
@@ -128,6 +155,12 @@ impl IntoResponse for StorageError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.code == StorageCode::InsufficientStorage {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(STORAGE_RETRY_AFTER_SECS),
+            );
+        }
         response
     }
 }
@@ -149,10 +182,14 @@ mod tests {
             let ours = StorageError::new(code, "detail").into_response();
             let theirs = ApiError::new(api, "detail").into_response();
             assert_eq!(ours.status(), theirs.status());
-            assert_eq!(
-                ours.headers().get(header::CONTENT_TYPE),
-                theirs.headers().get(header::CONTENT_TYPE)
-            );
+            for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
+                assert_eq!(
+                    ours.headers().get(&name),
+                    theirs.headers().get(&name),
+                    "{name} of {}",
+                    code.as_str()
+                );
+            }
             let ours = ours.into_body().collect().await.unwrap().to_bytes();
             let theirs = theirs.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(ours, theirs, "{}", code.as_str());

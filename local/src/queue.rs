@@ -127,7 +127,7 @@ impl LocalStore {
     ) -> Result<(Vec<Delivery>, Option<i64>), DbError> {
         let max_receives = i64::from(self.max_receives);
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
-        self.call(move |conn| {
+        self.call_freeing(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = Utc::now().timestamp_millis();
             {
@@ -228,7 +228,7 @@ impl WorkQueue for LocalStore {
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError> {
         let (receipt, job_id) = (delivery.receipt.clone(), delivery.job_id.to_string());
         let deleted = self
-            .call(move |conn| {
+            .call_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "DELETE FROM queue WHERE receipt = ?1 AND job_id = ?2 AND state = 'ready'",
@@ -246,7 +246,7 @@ impl WorkQueue for LocalStore {
         let (receipt, job_id) = (delivery.receipt.clone(), delivery.job_id.to_string());
         let visible_at = Utc::now().timestamp_millis().saturating_add(millis(delay));
         let updated = self
-            .call(move |conn| {
+            .call_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "UPDATE queue SET receipt = NULL, visible_at = ?3
@@ -270,7 +270,7 @@ impl WorkQueue for LocalStore {
             .timestamp_millis()
             .saturating_add(millis(visibility));
         let updated = self
-            .call(move |conn| {
+            .call_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "UPDATE queue SET visible_at = ?3

@@ -4,6 +4,9 @@
 //!
 //! rusqlite is blocking, so every call runs on `spawn_blocking` against one
 //! `Mutex<Connection>`; a dropped caller never leaves a transaction half done.
+//! Writes that keep jobs moving or free space go through
+//! [`LocalStore::call_freeing`], so that they succeed on a full disk; a new
+//! job is refused when there is no room for it (see [`crate::space`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
 
 use crate::db::{self, DbError, SchemaError};
+use crate::space::Space;
 
 /// Jobs and the work queue in one SQLite file (WAL).
 pub struct LocalStore {
@@ -24,6 +28,8 @@ pub struct LocalStore {
     pub(crate) max_receives: u32,
     /// The data directory's lock, held while the store lives.
     _lock: std::fs::File,
+    /// Free space and the reserve (see [`crate::space`]).
+    pub(crate) space: Arc<Space>,
 }
 
 impl std::fmt::Debug for LocalStore {
@@ -66,6 +72,7 @@ impl LocalStore {
         path: &Path,
         max_receives: u32,
         lock: std::fs::File,
+        space: Arc<Space>,
     ) -> Result<Self, SchemaError> {
         let conn = db::open(path)?;
         let released = crate::queue::release_orphans(&conn)?;
@@ -80,6 +87,7 @@ impl LocalStore {
             notify: Notify::new(),
             max_receives: max_receives.max(1),
             _lock: lock,
+            space,
         })
     }
 
@@ -101,7 +109,7 @@ impl LocalStore {
     /// `updated_at` now) and a work item for the job. Anything else changes nothing.
     pub async fn accept_upload(&self, id: JobId) -> Result<UploadAccepted, StoreError> {
         let outcome = self
-            .call(move |conn| {
+            .call_freeing(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let Some(mut job) = select_job(&tx, id)? else {
                     return Ok(UploadAccepted::Missing);
@@ -235,6 +243,11 @@ fn update_job(conn: &Connection, job: &Job, expected: u64) -> Result<bool, DbErr
 impl JobStore for LocalStore {
     async fn insert(&self, job: &Job) -> Result<(), StoreError> {
         let job = job.clone();
+        // A job that could not be uploaded now is refused at once.
+        self.space
+            .ensure_room(job.content_length)
+            .await
+            .map_err(DbError::from)?;
         self.call(move |conn| {
             let doc = serde_json::to_string(&job).map_err(DbError::Encode)?;
             conn.prepare_cached(
@@ -287,13 +300,13 @@ impl JobStore for LocalStore {
     async fn replace(&self, job: &Job, expected_version: u64) -> Result<bool, StoreError> {
         let job = job.clone();
         Ok(self
-            .call(move |conn| update_job(conn, &job, expected_version))
+            .call_freeing(move |conn| update_job(conn, &job, expected_version))
             .await?)
     }
 
     async fn delete(&self, id: JobId) -> Result<bool, StoreError> {
         let removed = self
-            .call(move |conn| {
+            .call_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached("DELETE FROM jobs WHERE id = ?1")?
                     .execute([id.to_string()])?)

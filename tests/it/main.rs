@@ -11,6 +11,7 @@ mod common;
 mod connections;
 mod crash;
 mod deletion;
+mod full_disk;
 mod heic;
 mod hostile;
 mod idle_memory;

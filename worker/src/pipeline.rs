@@ -72,6 +72,9 @@ impl PipelineError {
             PipelineError::Blob(BlobError::NotFound(_)) => (FailureCode::SourceMissing, false),
             PipelineError::Blob(BlobError::TooLarge { .. }) => (FailureCode::InputTooLarge, false),
             PipelineError::Panicked => (FailureCode::InternalError, false),
+            PipelineError::Store(StoreError::Full(_)) | PipelineError::Blob(BlobError::Full(_)) => {
+                (FailureCode::StorageFull, true)
+            }
             PipelineError::Store(_) | PipelineError::Blob(BlobError::Backend(_)) => {
                 (FailureCode::ProcessingFailed, true)
             }
@@ -83,6 +86,9 @@ impl PipelineError {
             PipelineError::Imaging(e) => e.to_string(),
             PipelineError::Blob(e @ (BlobError::NotFound(_) | BlobError::TooLarge { .. })) => {
                 e.to_string()
+            }
+            PipelineError::Store(StoreError::Full(_)) | PipelineError::Blob(BlobError::Full(_)) => {
+                "the server's storage stayed full through the last retry".to_owned()
             }
             _ => "processing failed after the last retry".to_owned(),
         }
@@ -281,5 +287,33 @@ impl Pipeline {
         .await
         .map_err(|_| PipelineError::Panicked)?
         .map_err(PipelineError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_space() -> pixpipe_core::BoxError {
+        std::io::Error::from(std::io::ErrorKind::StorageFull).into()
+    }
+
+    /// Full storage is retried, then ends the job as `storage_full`.
+    #[test]
+    fn full_storage_is_transient_and_ends_as_storage_full() {
+        let errors = [
+            PipelineError::Store(StoreError::Full(no_space())),
+            PipelineError::Blob(BlobError::Full(no_space())),
+        ];
+        for error in errors {
+            assert_eq!(
+                error.classify(),
+                (FailureCode::StorageFull, true),
+                "{error}"
+            );
+            assert!(error.public_message().contains("storage"), "{error}");
+        }
+        let other = PipelineError::Blob(BlobError::Backend(no_space()));
+        assert_eq!(other.classify(), (FailureCode::ProcessingFailed, true));
     }
 }

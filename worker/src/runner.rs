@@ -55,6 +55,13 @@ pub fn backoff(receive_count: u32) -> Duration {
     Duration::from_secs(1u64 << receive_count.min(6))
 }
 
+/// Longest pause between receives that keep failing (a full disk, a store
+/// that is down): the pause doubles from the poll wait up to this.
+const MAX_RECEIVE_PAUSE: Duration = Duration::from_secs(30);
+
+/// First pause before trying again to settle a delivery.
+const FIRST_SETTLE_PAUSE: Duration = Duration::from_millis(250);
+
 /// Runs the workers until `shutdown` turns true; each finishes its current job first.
 pub async fn run(
     queue: Arc<dyn WorkQueue>,
@@ -69,14 +76,19 @@ pub async fn run(
         let idle = idle.clone();
         tasks.spawn(
             async move {
+                let mut pause = config.poll_wait;
                 while !*shutdown.borrow() {
                     let received = tokio::select! {
                         r = queue.receive(1, config.visibility, config.poll_wait) => r,
                         _ = shutdown.changed() => break,
                     };
                     match received {
-                        Ok(batch) if batch.is_empty() => idle.trim_if_idle().await,
+                        Ok(batch) if batch.is_empty() => {
+                            pause = config.poll_wait;
+                            idle.trim_if_idle().await;
+                        }
                         Ok(batch) => {
+                            pause = config.poll_wait;
                             idle.busy.fetch_add(1, Ordering::SeqCst);
                             for delivery in batch {
                                 handle(queue.as_ref(), &pipeline, &delivery, config.visibility)
@@ -86,8 +98,12 @@ pub async fn run(
                             idle.busy.fetch_sub(1, Ordering::SeqCst);
                         }
                         Err(e) => {
-                            error!(error = ?e, "receive failed");
-                            tokio::time::sleep(config.poll_wait).await;
+                            error!(error = ?e, retry_in = ?pause, "receive failed");
+                            tokio::select! {
+                                () = tokio::time::sleep(pause) => {}
+                                _ = shutdown.changed() => break,
+                            }
+                            pause = (pause * 2).min(MAX_RECEIVE_PAUSE.max(config.poll_wait));
                         }
                     }
                 }
@@ -118,7 +134,10 @@ impl Idle {
 }
 
 /// Runs one delivery, renewing its lease for `visibility` as it goes, and
-/// settles it with the queue.
+/// settles it with the queue. A settle that fails (the store is full or
+/// down) is tried again with growing pauses while the delivery is still
+/// hidden, so that the job comes back after its backoff as soon as the store
+/// recovers, not only when the visibility timeout ends.
 pub async fn handle(
     queue: &dyn WorkQueue,
     pipeline: &Pipeline,
@@ -128,16 +147,26 @@ pub async fn handle(
     let last = delivery.receive_count >= queue.max_receives();
     let work = pipeline.run(delivery.job_id, delivery.receive_count, last);
     let outcome = with_lease(queue, delivery, visibility, work).await;
-    let settled = if outcome.is_final() {
-        queue.ack(delivery).await
-    } else {
-        queue
-            .release(delivery, backoff(delivery.receive_count))
-            .await
-    };
-    if let Err(e) = settled {
-        // The delivery comes back after its visibility timeout; the claim rules make that safe.
-        error!(error = ?e, job_id = %delivery.job_id, "could not settle delivery");
+    // The lease was last renewed at most a third of `visibility` ago.
+    let hidden_until = Instant::now() + visibility * 2 / 3;
+    let mut pause = FIRST_SETTLE_PAUSE;
+    loop {
+        let settled = if outcome.is_final() {
+            queue.ack(delivery).await
+        } else {
+            queue
+                .release(delivery, backoff(delivery.receive_count))
+                .await
+        };
+        let Err(e) = settled else { break };
+        if Instant::now() + pause >= hidden_until {
+            // The delivery comes back after its visibility timeout; the claim rules make that safe.
+            error!(error = ?e, job_id = %delivery.job_id, "could not settle delivery");
+            break;
+        }
+        warn!(error = ?e, job_id = %delivery.job_id, retry_in = ?pause, "could not settle delivery; trying again");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_RECEIVE_PAUSE);
     }
     outcome
 }

@@ -5,5 +5,6 @@
 mod blobs;
 mod common;
 mod queue;
+mod space;
 mod store;
 mod upload;

@@ -27,15 +27,23 @@ impl ServeProcess {
     /// `pixpipe serve --addr 127.0.0.1:0` plus `args`, with `configure` given
     /// the command to add environment; waits for the address it prints.
     pub async fn start(args: &[&str], configure: impl FnOnce(&mut Command)) -> ServeProcess {
-        let log = tempfile::NamedTempFile::new().expect("log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_pixpipe"));
+        command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+        configure(&mut command);
+        ServeProcess::spawn(command).await
+    }
+
+    /// Runs `command`, which must end up running `pixpipe serve` in its own
+    /// process (e.g. through `exec`); waits for the address it prints.
+    pub async fn spawn(mut command: Command) -> ServeProcess {
+        let log = tempfile::NamedTempFile::new().expect("log file");
         command
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(args)
             .stdout(Stdio::piped())
             .stderr(log.reopen().expect("log file"));
-        configure(&mut command);
-        let mut child = command.spawn().expect("pixpipe serve starts");
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
         // The first stdout line names the address; the rest is drained.
         let stdout = child.stdout.take().expect("piped stdout");
         let (first, line) = std::sync::mpsc::channel();
@@ -61,6 +69,11 @@ impl ServeProcess {
             None => panic!("pixpipe serve did not start: {}", server.logs()),
         }
         server
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn logs(&self) -> String {
