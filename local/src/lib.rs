@@ -183,11 +183,12 @@ fn open_blocking(config: LocalConfig) -> Result<Local, OpenError> {
     let lock = lock_data_dir(&data_dir)?;
     let space = space::Space::open(&data_dir);
     let db_path = data_dir.join(DB_FILE);
-    let store = LocalStore::open(&db_path, config.max_receives, lock, Arc::clone(&space))
-        .map_err(|source| OpenError::Database {
+    let store = LocalStore::open(&db_path, config.max_receives, lock, Arc::clone(&space)).map_err(
+        |source| OpenError::Database {
             path: db_path,
             source,
-        })?;
+        },
+    )?;
     let blobs = FsBlobs::new(blob_root, base, signing::Signer::new(&secret), space);
     match blobs.remove_stale_parts() {
         Ok(0) => {}

@@ -98,14 +98,20 @@ async fn a_replayed_upload_url_is_refused() {
         .await
         .unwrap();
     let put = |body: Bytes| {
-        let mut put = reqwest::Client::new().put(&ticket.url).body(body);
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let mut put = http.put(&ticket.url).body(body);
         for (name, value) in &ticket.headers {
             put = put.header(name, value);
         }
         put.send()
     };
     assert!(put(first.clone()).await.unwrap().status().is_success());
-    let replay = put(Bytes::from_static(b"second upload, a replayer")).await.unwrap();
+    let other = Bytes::from_static(b"second upload, a replayer!");
+    assert_eq!(other.len(), first.len(), "the same signed length");
+    let replay = put(other).await.unwrap();
     assert_eq!(replay.status(), 412, "a replay must be refused");
     assert_eq!(blobs.get(&key, first.len() as u64).await.unwrap(), first);
 }
