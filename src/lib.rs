@@ -1,6 +1,7 @@
 //! The `pixpipe` binary's building blocks, public so tests drive the same code.
 //!
 //! - [`bench`]: the engine timed like the shared benchmark's anchors.
+//! - [`bench_create`]: job creation timed under load, from the client.
 //! - [`serve`]: the server (API + workers) and its flags.
 //! - [`backend`]: the embedded and AWS adapters behind it.
 //! - [`cors`]: which browser origins may call the server.
@@ -12,6 +13,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod bench_create;
 pub mod cors;
 pub mod process;
 pub mod serve;
