@@ -1,6 +1,7 @@
 //! The `pixpipe` binary's building blocks, public so tests drive the same code.
 //!
 //! - [`bench`]: the engine timed like the shared benchmark's anchors.
+//! - [`bench_create`]: job creation timed under load, from the client.
 //! - [`serve`]: the server (API + workers) and its flags.
 //! - [`backend`]: the embedded and AWS adapters behind it.
 //! - [`listen`]: its HTTP listener and the connections' limits.
@@ -13,6 +14,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod bench_create;
 pub mod cors;
 pub mod listen;
 pub mod process;

@@ -1,5 +1,6 @@
 //! The `pixpipe` command: `serve` (the server), `process` (the engine
-//! on files), `bench` (the engine timed like the benchmark anchors), `openapi`
+//! on files), `bench` (the engine timed like the benchmark anchors),
+//! `bench-create` (job creation under load against a server), `openapi`
 //! (print the spec), `upload` (the API's client), `web build` (the upload page as static files).
 
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ enum Command {
     /// Benchmark the engine on files the way the shared bench's anchors are
     /// measured: one JSON line per image per repetition, then a summary line.
     Bench(pixpipe::bench::BenchArgs),
+    /// Time job creation against a running server with many clients in
+    /// flight: prints p50/p90/p99/max latency and throughput.
+    BenchCreate(pixpipe::bench_create::BenchCreateArgs),
     /// Print the OpenAPI 3.1 document as YAML.
     Openapi,
     /// Upload images to a pixpipe API: progress per file, then the result URLs
@@ -88,6 +92,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => pixpipe::bench::run(&args),
+        Command::BenchCreate(args) => pixpipe::bench_create::run(&args),
         Command::Upload(args) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let status = runtime.block_on(pixpipe::upload::run(args))?;

@@ -4,8 +4,13 @@
 //!
 //! Durability: WAL with `synchronous=FULL`. Every commit fsyncs the WAL, so a
 //! job the upload endpoint answered `200` for (source fsynced, job queued)
-//! survives a power cut, not only a process crash. The cost is one fsync per
-//! write, negligible at the rate of a local server.
+//! survives a power cut, not only a process crash. Writes go through one
+//! writer thread ([`crate::writer`]) that commits the writes waiting at the
+//! same moment together: one transaction and one fsync per batch instead of
+//! per write, each write in its own savepoint, and no caller answered before
+//! the commit that holds its write has returned. Reads use separate
+//! read-only connections ([`crate::readers`]), which WAL lets run beside the
+//! writer.
 
 use std::path::Path;
 use std::time::Duration;
@@ -65,6 +70,10 @@ pub enum DbError {
     NoRoom(#[source] crate::space::NoRoom),
     #[error("checking for room failed")]
     Space(#[source] crate::space::SpaceError),
+    #[error("database call panicked")]
+    Panicked,
+    #[error("database connection is closed")]
+    Closed,
 }
 
 impl From<crate::space::SpaceError> for DbError {
@@ -97,7 +106,9 @@ impl From<DbError> for StoreError {
             | DbError::Encode(_)
             | DbError::Join(_)
             | DbError::NoRoom(_)
-            | DbError::Space(_) => StoreError::Backend(Box::new(e)),
+            | DbError::Space(_)
+            | DbError::Panicked
+            | DbError::Closed => StoreError::Backend(Box::new(e)),
         }
     }
 }
@@ -115,6 +126,8 @@ pub enum SchemaError {
     Sqlite(#[from] rusqlite::Error),
     #[error("schema version {found} is newer than the {known} this build knows")]
     TooNew { found: i64, known: usize },
+    #[error("cannot start the database writer thread")]
+    Thread(#[from] std::io::Error),
 }
 
 /// Opens (creating if needed) the database and brings its schema up to date.
@@ -141,6 +154,16 @@ pub fn open(path: &Path) -> Result<Connection, SchemaError> {
 pub(crate) fn checkpoint(conn: &mut Connection) -> Result<(), DbError> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
     Ok(())
+}
+
+/// Opens a read-only connection to a database that [`open`] has set up.
+pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), SchemaError> {

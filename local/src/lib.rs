@@ -16,6 +16,9 @@
 //! - [`store`]: [`LocalStore`], the `JobStore` over SQLite, plus
 //!   [`LocalStore::accept_upload`] and [`LocalStore::expire_stale`].
 //! - [`queue`]: the `WorkQueue` of the same store, [`QueueCounts`].
+//! - `writer` and `readers`: the store's one writer thread, which commits
+//!   concurrent writes together (one fsync per batch), and its read-only
+//!   connections.
 //! - [`blobs`]: [`FsBlobs`], the `BlobStore` over files, with signed upload URLs.
 //! - [`http`]: [`router`], the signed-upload and result-serving routes
 //!   (`pace`: the slowest an upload body may come).
@@ -31,9 +34,11 @@ pub mod http;
 mod pace;
 pub mod problem;
 pub mod queue;
+mod readers;
 mod signing;
 pub mod space;
 pub mod store;
+mod writer;
 
 use std::io;
 use std::path::PathBuf;
@@ -51,6 +56,7 @@ pub use signing::{SECRET_FILE, SecretError, load_or_create_secret_file};
 /// File in the data directory holding the generated callback signing secret.
 pub const CALLBACK_SECRET_FILE: &str = "callback-secret";
 pub use store::{LocalStore, UploadAccepted, UploadBegun};
+pub use writer::WriteStats;
 
 /// Where and how the local adapters keep their data.
 #[derive(Clone)]

@@ -40,7 +40,7 @@ pub const STORAGE_RETRY_AFTER_SECS: u32 = 10;
 
 impl StorageCode {
     /// Every code.
-    pub const ALL: [StorageCode; 10] = [
+    pub const ALL: [StorageCode; 11] = [
         StorageCode::InvalidRequest,
         StorageCode::InvalidSignature,
         StorageCode::UploadExpired,

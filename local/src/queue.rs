@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use pixpipe_core::{Delivery, JobId, QueueError, WorkQueue};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -67,7 +67,7 @@ impl LocalStore {
     pub async fn queue_counts(&self) -> Result<QueueCounts, QueueError> {
         let max = i64::from(self.max_receives);
         let counts = self
-            .call(move |conn| {
+            .read(move |conn| {
                 let now = Utc::now().timestamp_millis();
                 let row = conn
                     .prepare_cached(
@@ -105,7 +105,7 @@ impl LocalStore {
     pub async fn dead_unfinished_jobs(&self, limit: usize) -> Result<Vec<JobId>, QueueError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let ids = self
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT DISTINCT q.job_id FROM queue q JOIN jobs j ON j.id = q.job_id
                      WHERE q.state = 'dead' AND j.status IN ('queued', 'processing')
@@ -127,8 +127,7 @@ impl LocalStore {
     ) -> Result<(Vec<Delivery>, Option<i64>), DbError> {
         let max_receives = i64::from(self.max_receives);
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
-        self.call_freeing(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write_freeing(move |tx| {
             let now = Utc::now().timestamp_millis();
             {
                 let mut dead = tx.prepare_cached(
@@ -181,7 +180,6 @@ impl LocalStore {
             } else {
                 None
             };
-            tx.commit()?;
             Ok((deliveries, next_visible))
         })
         .await
@@ -228,7 +226,7 @@ impl WorkQueue for LocalStore {
     async fn ack(&self, delivery: &Delivery) -> Result<(), QueueError> {
         let (receipt, job_id) = (delivery.receipt.clone(), delivery.job_id.to_string());
         let deleted = self
-            .call_freeing(move |conn| {
+            .write_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "DELETE FROM queue WHERE receipt = ?1 AND job_id = ?2 AND state = 'ready'",
@@ -246,7 +244,7 @@ impl WorkQueue for LocalStore {
         let (receipt, job_id) = (delivery.receipt.clone(), delivery.job_id.to_string());
         let visible_at = Utc::now().timestamp_millis().saturating_add(millis(delay));
         let updated = self
-            .call_freeing(move |conn| {
+            .write_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "UPDATE queue SET receipt = NULL, visible_at = ?3
@@ -270,7 +268,7 @@ impl WorkQueue for LocalStore {
             .timestamp_millis()
             .saturating_add(millis(visibility));
         let updated = self
-            .call_freeing(move |conn| {
+            .write_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached(
                         "UPDATE queue SET visible_at = ?3

@@ -8,7 +8,7 @@
 //!   space for the bookkeeping writes that keep jobs moving or free space:
 //!   receiving and settling deliveries, recording a job's outcome, deleting
 //!   a job. When SQLite reports a full disk during one of them
-//!   ([`LocalStore::call_freeing`]), the reserve is released, the WAL is
+//!   ([`LocalStore::write_freeing`]), the reserve is released, the WAL is
 //!   checkpointed so that the next write reuses it in place, and the write is
 //!   tried once more. While the reserve is released, adding data is refused
 //!   until the reserve can be made again, which happens at the first such
@@ -202,23 +202,23 @@ fn make_reserve(path: &Path) -> io::Result<()> {
 }
 
 impl LocalStore {
-    /// [`LocalStore::call`] for a bookkeeping write that must go through on
+    /// [`LocalStore::write`] for a bookkeeping write that must go through on
     /// a full disk: when SQLite reports a full disk, releases the reserve,
     /// checkpoints the WAL (so that the next write reuses it in place) and
     /// runs `f` once more.
-    pub(crate) async fn call_freeing<T, F>(&self, f: F) -> Result<T, DbError>
+    pub(crate) async fn write_freeing<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, DbError> + Clone + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Clone + Send + 'static,
     {
-        match self.call(f.clone()).await {
+        match self.write(f.clone()).await {
             Err(e) if e.is_full() => {
                 let space = Arc::clone(&self.space);
                 tokio::task::spawn_blocking(move || space.release()).await?;
                 if let Err(e) = self.call(db::checkpoint).await {
                     tracing::debug!(error = %e, "checkpoint on a full disk failed");
                 }
-                self.call(f).await
+                self.write(f).await
             }
             other => other,
         }

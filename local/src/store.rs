@@ -2,27 +2,33 @@
 //! upload-acceptance and expiry queries the local server needs. The work
 //! queue in the same file is in [`crate::queue`].
 //!
-//! rusqlite is blocking, so every call runs on `spawn_blocking` against one
-//! `Mutex<Connection>`; a dropped caller never leaves a transaction half done.
-//! Writes that keep jobs moving or free space go through
-//! [`LocalStore::call_freeing`], so that they succeed on a full disk; a new
-//! job is refused when there is no room for it (see [`crate::space`]).
+//! rusqlite is blocking. Writes go to the writer thread ([`crate::writer`]),
+//! which commits those that arrive together in one transaction with one
+//! fsync, each in its own savepoint; reads run on the blocking pool against
+//! read-only connections ([`crate::readers`]). A dropped caller never leaves
+//! a transaction half done. Writes that keep jobs moving or free space go
+//! through [`LocalStore::write_freeing`], so that they succeed on a full
+//! disk; a new job is refused when there is no room for it (see
+//! [`crate::space`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pixpipe_core::{Job, JobId, JobStatus, JobStore, StoreError};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
 use crate::db::{self, DbError, SchemaError};
+use crate::readers::Readers;
 use crate::space::Space;
+use crate::writer::{WriteStats, Writer};
 
 /// Jobs and the work queue in one SQLite file (WAL).
 pub struct LocalStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Writer,
+    readers: Readers,
     /// Poked whenever an item may have become receivable.
     pub(crate) notify: Notify,
     pub(crate) max_receives: u32,
@@ -82,8 +88,10 @@ impl LocalStore {
                 "work items held by a process that stopped are visible again"
             );
         }
+        let readers = Readers::open(path)?;
         Ok(LocalStore {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Writer::start(conn)?,
+            readers,
             notify: Notify::new(),
             max_receives: max_receives.max(1),
             _lock: lock,
@@ -91,27 +99,55 @@ impl LocalStore {
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Writes committed so far and the commits that held them: their ratio
+    /// is the mean batch size of the group commit.
+    pub fn write_stats(&self) -> WriteStats {
+        self.writer.stats()
+    }
+
+    /// Runs `f` with the writer's connection, alone: between two batches,
+    /// in autocommit mode, so `f` opens and commits its own transaction
+    /// (and pays its own fsync). Prefer [`write`](Self::write), which shares
+    /// a commit with the writes that arrive at the same time.
+    #[allow(
+        dead_code,
+        reason = "for closures that run their own transaction; none in this crate at the moment"
+    )]
     pub(crate) async fn call<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut conn)
-        })
-        .await?
+        self.writer.alone(f).await
     }
 
-    /// In one transaction: `awaiting_upload → queued` (version bumped,
+    /// Runs `f` atomically in the writer's next batch (in a savepoint of its
+    /// own, no transaction to open or commit); answers once the batch is
+    /// committed and fsynced. If `f` fails, its writes alone are undone.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    /// Runs `f` on a read-only connection; it sees every write answered
+    /// before it started.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.readers.read(f).await
+    }
+
+    /// Atomically: `awaiting_upload → queued` (version bumped,
     /// `updated_at` now) and a work item for the job. Anything else changes nothing.
     pub async fn accept_upload(&self, id: JobId) -> Result<UploadAccepted, StoreError> {
         let outcome = self
-            .call_freeing(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let Some(mut job) = select_job(&tx, id)? else {
+            .write_freeing(move |tx| {
+                let Some(mut job) = select_job(tx, id)? else {
                     return Ok(UploadAccepted::Missing);
                 };
                 if job.status != JobStatus::AwaitingUpload {
@@ -122,7 +158,7 @@ impl LocalStore {
                 job.status = JobStatus::Queued;
                 job.version += 1;
                 job.updated_at = now.max(job.updated_at);
-                if !update_job(&tx, &job, expected)? {
+                if !update_job(tx, &job, expected)? {
                     return Err(DbError::BadValue(format!(
                         "job {id} changed inside a transaction"
                     )));
@@ -132,7 +168,6 @@ impl LocalStore {
                      VALUES (?1, 'ready', ?2, ?2)",
                     params![id.to_string(), now.timestamp_millis()],
                 )?;
-                tx.commit()?;
                 Ok(UploadAccepted::Queued(Box::new(job)))
             })
             .await?;
@@ -153,9 +188,8 @@ impl LocalStore {
         hold_until: DateTime<Utc>,
     ) -> Result<UploadBegun, StoreError> {
         let outcome = self
-            .call(move |conn| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let Some(mut job) = select_job(&tx, id)? else {
+            .write(move |tx| {
+                let Some(mut job) = select_job(tx, id)? else {
                     return Ok(UploadBegun::Missing);
                 };
                 if job.status != JobStatus::AwaitingUpload {
@@ -169,12 +203,11 @@ impl LocalStore {
                 job.upload_held_until = Some(held);
                 job.version += 1;
                 job.updated_at = Utc::now().max(job.updated_at);
-                if !update_job(&tx, &job, expected)? {
+                if !update_job(tx, &job, expected)? {
                     return Err(DbError::BadValue(format!(
                         "job {id} changed inside a transaction"
                     )));
                 }
-                tx.commit()?;
                 Ok(UploadBegun::Held(held))
             })
             .await?;
@@ -185,7 +218,7 @@ impl LocalStore {
     /// oldest deadline first. Expire them with `lifecycle::expire_if_stale`.
     pub async fn expire_stale(&self, now: DateTime<Utc>) -> Result<Vec<JobId>, StoreError> {
         let ids = self
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT id FROM jobs
                      WHERE status = 'awaiting_upload' AND upload_expires_at <= ?1
@@ -223,6 +256,11 @@ pub(crate) fn select_job(conn: &Connection, id: JobId) -> Result<Option<Job>, Db
 /// `UPDATE … WHERE id AND version`; true iff the row was there at `expected`.
 fn update_job(conn: &Connection, job: &Job, expected: u64) -> Result<bool, DbError> {
     let doc = serde_json::to_string(job).map_err(DbError::Encode)?;
+    update_job_doc(conn, job, &doc, expected)
+}
+
+/// [`update_job`] with the job already encoded as `doc`.
+fn update_job_doc(conn: &Connection, job: &Job, doc: &str, expected: u64) -> Result<bool, DbError> {
     let changed = conn.prepare_cached(
         "UPDATE jobs SET owner = ?3, status = ?4, version = ?5, upload_expires_at = ?6, doc = ?7
          WHERE id = ?1 AND version = ?2",
@@ -242,14 +280,15 @@ fn update_job(conn: &Connection, job: &Job, expected: u64) -> Result<bool, DbErr
 #[async_trait]
 impl JobStore for LocalStore {
     async fn insert(&self, job: &Job) -> Result<(), StoreError> {
+        // Encoded here, so that the writer thread only writes.
+        let doc = serde_json::to_string(job).map_err(DbError::Encode)?;
         let job = job.clone();
         // A job that could not be uploaded now is refused at once.
         self.space
             .ensure_room(job.content_length)
             .await
             .map_err(DbError::from)?;
-        self.call(move |conn| {
-            let doc = serde_json::to_string(&job).map_err(DbError::Encode)?;
+        self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO jobs (id, owner, status, version, upload_expires_at, doc)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -269,7 +308,7 @@ impl JobStore for LocalStore {
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
-        Ok(self.call(move |conn| select_job(conn, id)).await?)
+        Ok(self.read(move |conn| select_job(conn, id)).await?)
     }
 
     async fn list(
@@ -281,7 +320,7 @@ impl JobStore for LocalStore {
         let owner = owner.to_owned();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let jobs = self
-            .call(move |conn| {
+            .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT doc FROM jobs
                      WHERE owner = ?1 AND (?2 IS NULL OR id < ?2)
@@ -298,15 +337,16 @@ impl JobStore for LocalStore {
     }
 
     async fn replace(&self, job: &Job, expected_version: u64) -> Result<bool, StoreError> {
+        let doc = serde_json::to_string(job).map_err(DbError::Encode)?;
         let job = job.clone();
         Ok(self
-            .call_freeing(move |conn| update_job(conn, &job, expected_version))
+            .write_freeing(move |conn| update_job_doc(conn, &job, &doc, expected_version))
             .await?)
     }
 
     async fn delete(&self, id: JobId) -> Result<bool, StoreError> {
         let removed = self
-            .call_freeing(move |conn| {
+            .write_freeing(move |conn| {
                 Ok(conn
                     .prepare_cached("DELETE FROM jobs WHERE id = ?1")?
                     .execute([id.to_string()])?)

@@ -4,6 +4,7 @@
 
 mod blobs;
 mod common;
+mod concurrency;
 mod queue;
 mod space;
 mod store;
