@@ -150,7 +150,7 @@ async fn assert_created(env: &Env, fixture: &str) {
     assert_eq!(body["upload"]["method"], "PUT");
     assert_eq!(
         body["upload"]["headers"],
-        json!({"Content-Type": "image/png", "Content-Length": "4242"})
+        json!({"Content-Type": "image/png", "Content-Length": "4242", "If-None-Match": "*"})
     );
     let url = body["upload"]["url"].as_str().expect("url");
     let expected = format!(
