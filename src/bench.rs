@@ -1,6 +1,6 @@
-//! `pixpipe bench`: the engine measured exactly as the shared benchmark's
-//! anchors measure Pillow, libvips and sharp (`../shared/bench`), so that its
-//! JSON lines sit beside theirs in `summarize.py`'s tables.
+//! `pixpipe bench`: the engine measured exactly as the anchors of the
+//! comparison in `bench/` measure Pillow, libvips and sharp, so that its JSON
+//! lines sit beside theirs in `summarize.py`'s tables.
 //!
 //! Per file and repetition: read the bytes (untimed), optionally wait for the
 //! machine to be quiet (untimed), reset the RSS high-water mark through

@@ -1,17 +1,22 @@
 //! The repository carries every input its tests need: no test, test helper,
 //! script or README command may read a path outside it (such as a benchmark
-//! corpus beside the clone). Only `bench/` and the `bench` command may, as an
-//! option.
+//! corpus beside the clone). Only `bench/` may, as an option.
 
 use std::path::{Path, PathBuf};
 
-/// Strings that name a place outside the repository.
+/// Strings that name a place outside the repository, spelled in pieces so
+/// that this file, which is checked too, does not name them itself.
 /// (A build cache under `$HOME/.cache` is allowed: nothing depends on it.)
-const OUTSIDE: &[&str] = &["../shared", "PIXPIPE_CORPUS", "/work/"];
+const OUTSIDE: &[&str] = &[
+    concat!("..", "/shared"),
+    concat!("PIXPIPE_", "CORPUS"),
+    concat!("/wo", "rk/"),
+];
 
 /// Everything a test run reads or runs, relative to the repository root.
 const CHECKED: &[&str] = &[
     "tests",
+    "src",
     "clients",
     "imaging/tests",
     "core",
@@ -36,9 +41,8 @@ fn no_test_or_command_reads_outside_the_repository() {
         collect(&root.join(entry), &mut files);
     }
     assert!(files.len() > 50, "walked only {} files", files.len());
-    let this = Path::new(file!()).file_name().unwrap(); // this file names the strings
     let mut found = Vec::new();
-    for file in files.iter().filter(|f| f.file_name() != Some(this)) {
+    for file in &files {
         let Ok(text) = std::fs::read_to_string(file) else {
             continue; // binary inputs
         };
