@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use pixpipe_core::lifecycle::Applied;
-use pixpipe_core::{FailureCode, JobStore, Service, lifecycle};
+use pixpipe_config::{Warning, startup};
+use pixpipe_core::{BlobStore, JobStore, Service, lifecycle};
 use pixpipe_local::{CALLBACK_SECRET_FILE, LocalConfig, LocalHttp, LocalStore};
-use pixpipe_worker::metrics::MetricsSink;
-use pixpipe_worker::{Notifier, Pipeline};
+use pixpipe_worker::{Notifier, Pipeline, dead_letter};
 use tokio::sync::watch;
 use tracing::warn;
 
@@ -22,11 +21,11 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
         data_dir: args.data_dir.clone(),
         public_base: public_url.to_owned(),
         upload_secret: args.upload_secret.clone(),
-        max_receives: args.max_attempts,
+        max_receives: args.job.max_attempts,
     })
     .await
     .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
-    let callback_secret = match args.callback_secret.clone() {
+    let callback_secret = match args.worker.callback_secret.clone() {
         Some(secret) => secret,
         None => {
             let dir = args.data_dir.clone();
@@ -38,7 +37,7 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
         }
     };
     let routes = pixpipe_local::router(LocalHttp {
-        max_upload_bytes: args.max_upload_bytes,
+        max_upload_bytes: args.job.max_upload_bytes,
         clock: args.clock(),
         upload_time_limit: Duration::from_secs(args.request_timeout_secs),
         body_read_window: Duration::from_secs(args.conn.body_read_timeout_secs),
@@ -46,48 +45,72 @@ pub async fn local(args: &ServeArgs, public_url: &str) -> anyhow::Result<Parts> 
         ..LocalHttp::new(&local)
     });
     Ok(Parts {
-        service: Service::new(local.store.clone(), local.blobs.clone(), args.settings())
-            .with_clock(args.clock()),
+        service: service(args, local.store.clone(), local.blobs.clone()),
         queue: local.store.clone(),
-        pipeline: Pipeline {
-            jobs: local.store.clone(),
-            blobs: local.blobs.clone(),
-            limits: args.limits(),
-            callbacks: Some(args.callbacks(Some(&callback_secret))),
-            watermark: args.watermark.as_ref().map(|w| w.image.clone()),
-            metrics: MetricsSink::from_env(),
-        },
+        pipeline: pipeline(
+            args,
+            local.store.clone(),
+            local.blobs.clone(),
+            Some(&callback_secret),
+        ),
         routes,
         poll_wait: Duration::from_secs(1),
         local: Some(local.store),
+        dead_letters: None,
     })
 }
 
 /// The AWS backend, configured by `PIXPIPE_*` and the standard `AWS_*` environment.
 pub async fn aws(args: &ServeArgs) -> anyhow::Result<Parts> {
-    let mut config =
-        pixpipe_aws::AwsConfig::from_env().context("reading the AWS backend settings")?;
-    config.max_attempts = args.max_attempts;
-    let aws = pixpipe_aws::connect(&config).await;
-    if args.callback_secret.is_none() && args.role != Role::Api {
-        warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
+    let (_, aws) = startup::connect_aws(&args.aws, &args.job)
+        .await
+        .context("reading the AWS backend settings")?;
+    if args.worker.callback_secret.is_none() && args.role != Role::Api {
+        Warning::NoCallbackSecret.log();
     }
     Ok(Parts {
-        service: Service::new(aws.jobs.clone(), aws.blobs.clone(), args.settings())
-            .with_clock(args.clock()),
+        service: service(args, aws.jobs.clone(), aws.blobs.clone()),
         queue: aws.queue.clone(),
-        pipeline: Pipeline {
-            jobs: aws.jobs.clone(),
-            blobs: aws.blobs.clone(),
-            limits: args.limits(),
-            callbacks: Some(args.callbacks(args.callback_secret.as_deref())),
-            watermark: args.watermark.as_ref().map(|w| w.image.clone()),
-            metrics: MetricsSink::from_env(),
-        },
+        pipeline: pipeline(
+            args,
+            aws.jobs.clone(),
+            aws.blobs.clone(),
+            args.worker.callback_secret.as_deref(),
+        ),
         routes: Router::new(),
         poll_wait: Duration::from_secs(20),
         local: None,
+        dead_letters: aws
+            .dead_letters
+            .clone()
+            .map(|q| q as Arc<dyn pixpipe_core::WorkQueue>),
     })
+}
+
+fn service(args: &ServeArgs, jobs: Arc<dyn JobStore>, blobs: Arc<dyn BlobStore>) -> Service {
+    startup::service(
+        jobs,
+        blobs,
+        &args.job,
+        args.watermark.is_some(),
+        args.clock(),
+    )
+}
+
+fn pipeline(
+    args: &ServeArgs,
+    jobs: Arc<dyn JobStore>,
+    blobs: Arc<dyn BlobStore>,
+    callback_secret: Option<&str>,
+) -> Pipeline {
+    startup::pipeline(
+        jobs,
+        blobs,
+        &args.job,
+        &args.worker,
+        callback_secret,
+        args.watermark.as_ref().map(|w| w.image.clone()),
+    )
 }
 
 /// Local backend chores, every second: expire jobs whose upload never came,
@@ -114,17 +137,8 @@ pub async fn housekeeping(
         match store.dead_unfinished_jobs(100).await {
             Ok(ids) => {
                 for id in ids {
-                    let message = "the last delivery of this job was lost; it will not be retried";
-                    match lifecycle::fail(jobs, id, FailureCode::ProcessingFailed, message).await {
-                        Ok(Applied::Written(job)) => {
-                            if let Some(callbacks) = &callbacks {
-                                callbacks.job_finished(&job);
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            warn!(error = ?e, job_id = %id, "could not fail dead-lettered job")
-                        }
+                    if let Err(e) = dead_letter::fail_job(jobs, id, callbacks.as_ref()).await {
+                        warn!(error = ?e, job_id = %id, "could not fail dead-lettered job");
                     }
                 }
             }

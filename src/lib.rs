@@ -8,7 +8,6 @@
 //! - [`cors`]: which browser origins may call the server.
 //! - [`web`]: the browser upload page, served and built.
 //! - [`process`]: the engine over local files.
-//! - [`telemetry`]: log set-up.
 //! - [`upload`]: `pixpipe upload`, the API's client flow for local files.
 //! - [`watermark`]: the server's watermark PNG, loaded at start-up.
 
@@ -19,7 +18,6 @@ pub mod cors;
 pub mod listen;
 pub mod process;
 pub mod serve;
-pub mod telemetry;
 pub mod upload;
 pub mod watermark;
 pub mod web;

@@ -80,7 +80,7 @@ fn main() -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Serve(args) => {
-            pixpipe::telemetry::init();
+            pixpipe_config::telemetry::init(pixpipe_config::telemetry::Output::Stderr);
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(serve::run_until_signal(args.validated()?))
         }

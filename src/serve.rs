@@ -10,14 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use pixpipe_api::{ApiKeys, AppState};
-use pixpipe_core::{Service, Settings, WorkQueue};
-use pixpipe_imaging::Limits;
+use pixpipe_api::AppState;
+use pixpipe_config::{ApiArgs, AwsArgs, JobArgs, Warning, WorkerArgs};
+use pixpipe_core::{Service, WorkQueue};
 use pixpipe_local::LocalStore;
-use pixpipe_worker::callback::MIN_SECRET_LEN;
-use pixpipe_worker::{
-    CallbackConfig, CallbackSecret, MIN_VISIBILITY, Notifier, Pipeline, RunnerConfig,
-};
+use pixpipe_worker::{MIN_VISIBILITY, Pipeline, RunnerConfig, dead_letter};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -66,57 +63,18 @@ pub struct ServeArgs {
     /// Concurrent processing jobs (default: the number of cores; 0 = no workers).
     #[arg(long, env = "PIXPIPE_WORKERS")]
     pub workers: Option<usize>,
-    /// Comma-separated API keys; when empty, the API needs no key.
-    #[arg(
-        long,
-        env = "PIXPIPE_API_KEYS",
-        default_value = "",
-        hide_env_values = true
-    )]
-    pub api_keys: String,
     /// Local backend: secret for signing upload URLs (default: generated once into the data dir).
     #[arg(long, env = "PIXPIPE_UPLOAD_SECRET", hide_env_values = true)]
     pub upload_secret: Option<String>,
-    /// Largest accepted upload, in bytes.
-    #[arg(long, env = "PIXPIPE_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
-    pub max_upload_bytes: u64,
-    /// Largest accepted source and output, in pixels (width × height); a job's
-    /// outputs together may have 4 times as many.
-    #[arg(long, env = "PIXPIPE_MAX_PIXELS", default_value_t = 50_000_000)]
-    pub max_pixels: u64,
-    /// Seconds an upload URL stays valid.
-    #[arg(long, env = "PIXPIPE_UPLOAD_TTL_SECS", default_value_t = 900)]
-    pub upload_ttl_secs: u64,
     /// Seconds a request may take until its response begins (an upload
     /// included); then it is answered 408 `request_timeout`.
     #[arg(long, env = "PIXPIPE_REQUEST_TIMEOUT_SECS", default_value_t = 300)]
     pub request_timeout_secs: u64,
-    /// Deliveries of a job before a transient error fails it for good.
-    #[arg(long, env = "PIXPIPE_MAX_ATTEMPTS", default_value_t = 5)]
-    pub max_attempts: u32,
     /// Seconds a worker's delivery stays hidden from other workers without a
     /// renewal (renewed every third of it while the job runs): how soon the
     /// job of a worker that died is picked up again. 3 to 43200.
     #[arg(long, env = "PIXPIPE_VISIBILITY_TIMEOUT_SECS", default_value_t = 30)]
     pub visibility_timeout_secs: u64,
-    /// Key of callback signatures, at least 16 bytes (local backend default:
-    /// generated once into the data dir as `callback-secret`).
-    #[arg(long, env = "PIXPIPE_CALLBACK_SECRET", hide_env_values = true)]
-    pub callback_secret: Option<String>,
-    /// Accept and send callbacks to loopback, private and link-local addresses
-    /// (environment: true/false, 1/0, yes/no, on/off).
-    #[arg(
-        long,
-        env = "PIXPIPE_ALLOW_PRIVATE_CALLBACKS",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub allow_private_callbacks: bool,
-    /// Attempts per callback delivery (1 to 10).
-    #[arg(long, env = "PIXPIPE_CALLBACK_ATTEMPTS", default_value_t = 5)]
-    pub callback_attempts: u32,
-    /// Milliseconds before a callback's second attempt, doubled for each later one.
-    #[arg(long, env = "PIXPIPE_CALLBACK_RETRY_MS", default_value_t = 1000)]
-    pub callback_retry_ms: u64,
     /// Comma-separated browser origins (e.g. https://app.example.com) allowed
     /// to call the API, upload and read results through CORS; `*` allows any.
     #[arg(long, env = "PIXPIPE_CORS_ORIGINS", default_value = "")]
@@ -125,6 +83,18 @@ pub struct ServeArgs {
     /// watermark; without one, such variants are refused. Read at start-up.
     #[arg(long, env = "PIXPIPE_WATERMARK", value_parser = crate::watermark::parse)]
     pub watermark: Option<crate::watermark::WatermarkFile>,
+    /// Limits of a job.
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// API keys.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Callbacks and metrics of the workers.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// The AWS backend's resources.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Connection limits of the listener and of the upload route.
     #[command(flatten)]
     pub conn: crate::listen::ConnArgs,
@@ -136,7 +106,6 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn validated(self) -> anyhow::Result<ServeArgs> {
-        anyhow::ensure!(self.max_attempts >= 1, "--max-attempts must be at least 1");
         anyhow::ensure!(
             (MIN_VISIBILITY.as_secs()..=43_200).contains(&self.visibility_timeout_secs),
             "--visibility-timeout-secs must be {} to 43200",
@@ -146,24 +115,6 @@ impl ServeArgs {
             self.request_timeout_secs >= 1,
             "--request-timeout-secs must be at least 1"
         );
-        anyhow::ensure!(
-            self.upload_ttl_secs >= 1,
-            "--upload-ttl-secs must be at least 1"
-        );
-        anyhow::ensure!(
-            (1..=10).contains(&self.callback_attempts),
-            "--callback-attempts must be 1 to 10"
-        );
-        anyhow::ensure!(
-            (1..=60_000).contains(&self.callback_retry_ms),
-            "--callback-retry-ms must be 1 to 60000"
-        );
-        if let Some(secret) = &self.callback_secret {
-            anyhow::ensure!(
-                CallbackSecret::new(secret).is_some(),
-                "--callback-secret must be at least {MIN_SECRET_LEN} bytes"
-            );
-        }
         self.conn.validate()?;
         CorsOrigins::parse(&self.cors_origins)?;
         Ok(self)
@@ -174,36 +125,6 @@ impl ServeArgs {
         self.clock
             .clone()
             .unwrap_or_else(pixpipe_core::clock::system)
-    }
-
-    pub fn settings(&self) -> Settings {
-        Settings {
-            max_upload_bytes: self.max_upload_bytes,
-            upload_ttl: Duration::from_secs(self.upload_ttl_secs),
-            allow_private_callbacks: self.allow_private_callbacks,
-            watermark_configured: self.watermark.is_some(),
-            max_pixels: self.max_pixels,
-        }
-    }
-
-    /// The callback sender, signing with `secret` (`None`: callbacks are not sent).
-    pub fn callbacks(&self, secret: Option<&str>) -> Notifier {
-        let config = CallbackConfig {
-            secret: secret.and_then(CallbackSecret::new),
-            allow_private: self.allow_private_callbacks,
-            max_attempts: self.callback_attempts,
-            first_retry: Duration::from_millis(self.callback_retry_ms),
-            ..CallbackConfig::default()
-        };
-        Notifier::new(config, pixpipe_core::view::job_json)
-    }
-
-    pub fn limits(&self) -> Limits {
-        Limits {
-            max_input_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
-            max_pixels: self.max_pixels,
-            ..Limits::default()
-        }
     }
 }
 
@@ -218,6 +139,8 @@ pub struct Parts {
     pub poll_wait: Duration,
     /// The embedded store, when the backend is local.
     pub local: Option<Arc<LocalStore>>,
+    /// The dead-letter queue to watch, when the backend has one to read.
+    pub dead_letters: Option<Arc<dyn WorkQueue>>,
 }
 
 /// Longest wait at shutdown for callbacks still being sent or retried.
@@ -289,9 +212,9 @@ fn launch(
     parts: Parts,
 ) -> anyhow::Result<Running> {
     let addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
-    let keys = ApiKeys::from_csv(&args.api_keys);
+    let keys = args.api.keys();
     if listener.is_some() && !keys.is_enabled() {
-        warn!("PIXPIPE_API_KEYS is empty: the API accepts every request without a key");
+        Warning::OpenApi.log();
     }
     let workers = match args.role {
         Role::Api => 0,
@@ -333,13 +256,22 @@ fn launch(
             Ok(())
         };
         let callbacks = parts.pipeline.callbacks.clone();
+        let jobs = parts.pipeline.jobs.clone();
+        let dead_letters = parts.dead_letters.filter(|_| workers > 0);
         let work = pixpipe_worker::run(parts.queue, parts.pipeline, runner, stop.clone());
         let chores = async {
             if let Some(store) = parts.local {
                 backend::housekeeping(store, callbacks.clone(), clock, stop.clone()).await;
             }
         };
-        let (served, (), ()) = tokio::join!(http, work, chores);
+        let poll_wait = parts.poll_wait;
+        let dead_letters = async {
+            if let Some(queue) = dead_letters {
+                let callbacks = callbacks.clone();
+                dead_letter::watch_queue(queue, jobs, callbacks, poll_wait, stop.clone()).await;
+            }
+        };
+        let (served, (), (), ()) = tokio::join!(http, work, chores, dead_letters);
         if let Some(callbacks) = callbacks {
             let left = callbacks.drain(CALLBACK_DRAIN).await;
             if left > 0 {

@@ -1,4 +1,5 @@
-//! [`AwsConfig`] from the environment, and [`connect`]: the three adapters
+//! [`AwsConfig`] (filled from settings by the `pixpipe-config` crate), and
+//! [`connect`]: the three adapters
 //! over SDK clients that share one HTTP client (hyper + rustls/ring) and the
 //! standard AWS configuration chain (`AWS_REGION`, credentials from the
 //! environment, profile, container or instance role, `AWS_ENDPOINT_URL`).
@@ -10,7 +11,6 @@ use aws_sdk_s3::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::dynamo::DynamoJobs;
-use crate::error::ConfigError;
 use crate::s3::S3Blobs;
 use crate::sqs::SqsQueue;
 
@@ -25,6 +25,9 @@ pub struct AwsConfig {
     pub jobs_table: String,
     /// `PIXPIPE_QUEUE_URL`: the SQS queue fed by the source bucket's notifications.
     pub queue_url: String,
+    /// `PIXPIPE_DEAD_LETTER_QUEUE_URL`: that queue's dead-letter queue, whose
+    /// messages fail their jobs; `None`: nothing watches it.
+    pub dead_letter_queue_url: Option<String>,
     /// `PIXPIPE_PUBLIC_BASE_URL`: where the results bucket is served
     /// (CloudFront domain or bucket URL), e.g. `https://img.example.com`.
     pub public_base_url: String,
@@ -35,48 +38,14 @@ pub struct AwsConfig {
     pub endpoint_url: Option<String>,
 }
 
-impl AwsConfig {
-    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// Reads the variables through `get` (empty values count as unset).
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let max_attempts = match get("PIXPIPE_MAX_ATTEMPTS") {
-            None => Self::DEFAULT_MAX_ATTEMPTS,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "PIXPIPE_MAX_ATTEMPTS",
-                    reason: format!("{v:?} is not a whole number of at least 1"),
-                })?,
-        };
-        Ok(AwsConfig {
-            source_bucket: required("PIXPIPE_SOURCE_BUCKET")?,
-            results_bucket: required("PIXPIPE_RESULTS_BUCKET")?,
-            jobs_table: required("PIXPIPE_JOBS_TABLE")?,
-            queue_url: required("PIXPIPE_QUEUE_URL")?,
-            public_base_url: required("PIXPIPE_PUBLIC_BASE_URL")?,
-            max_attempts,
-            endpoint_url: get("AWS_ENDPOINT_URL"),
-        })
-    }
-}
-
 /// The adapters, ready to hand to the API and the worker as `Arc<dyn _>`.
 #[derive(Debug, Clone)]
 pub struct Aws {
     pub jobs: Arc<DynamoJobs>,
     pub blobs: Arc<S3Blobs>,
     pub queue: Arc<SqsQueue>,
+    /// The uploads queue's dead-letter queue, read the same way, when named.
+    pub dead_letters: Option<Arc<SqsQueue>>,
 }
 
 /// The HTTP client of every SDK client here: hyper 1 with rustls on ring,
@@ -117,72 +86,16 @@ pub fn clients(cfg: &AwsConfig, sdk: &SdkConfig) -> Aws {
             &cfg.public_base_url,
         )),
         queue: Arc::new(
-            SqsQueue::new(sqs, &cfg.queue_url, cfg.max_attempts).only_bucket(&cfg.source_bucket),
+            SqsQueue::new(sqs.clone(), &cfg.queue_url, cfg.max_attempts)
+                .only_bucket(&cfg.source_bucket),
         ),
+        dead_letters: cfg.dead_letter_queue_url.as_ref().map(|url| {
+            Arc::new(SqsQueue::new(sqs, url, cfg.max_attempts).only_bucket(&cfg.source_bucket))
+        }),
     }
 }
 
 /// [`load_sdk_config`] then [`clients`].
 pub async fn connect(cfg: &AwsConfig) -> Aws {
     clients(cfg, &load_sdk_config(cfg).await)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
-
-    const ALL: &[(&str, &str)] = &[
-        ("PIXPIPE_SOURCE_BUCKET", "src"),
-        ("PIXPIPE_RESULTS_BUCKET", "res"),
-        ("PIXPIPE_JOBS_TABLE", "jobs"),
-        (
-            "PIXPIPE_QUEUE_URL",
-            "https://sqs.eu-west-1.amazonaws.com/1/q",
-        ),
-        ("PIXPIPE_PUBLIC_BASE_URL", "https://img.example.com"),
-    ];
-
-    #[test]
-    fn reads_all_with_defaults() {
-        let cfg = AwsConfig::from_vars(vars(ALL)).unwrap();
-        assert_eq!(cfg.source_bucket, "src");
-        assert_eq!(cfg.max_attempts, 5);
-        assert_eq!(cfg.endpoint_url, None);
-        let mut more = ALL.to_vec();
-        more.extend([
-            ("PIXPIPE_MAX_ATTEMPTS", "3"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5055"),
-        ]);
-        let cfg = AwsConfig::from_vars(vars(&more)).unwrap();
-        assert_eq!(cfg.max_attempts, 3);
-        assert_eq!(cfg.endpoint_url.as_deref(), Some("http://127.0.0.1:5055"));
-    }
-
-    #[test]
-    fn missing_and_invalid() {
-        let err = AwsConfig::from_vars(vars(&ALL[1..])).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing("PIXPIPE_SOURCE_BUCKET")));
-        for bad in ["0", "-1", "five"] {
-            let mut more = ALL.to_vec();
-            more.push(("PIXPIPE_MAX_ATTEMPTS", bad));
-            let err = AwsConfig::from_vars(vars(&more)).unwrap_err();
-            assert!(matches!(
-                err,
-                ConfigError::Invalid {
-                    name: "PIXPIPE_MAX_ATTEMPTS",
-                    ..
-                }
-            ));
-        }
-    }
 }

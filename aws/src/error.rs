@@ -57,12 +57,3 @@ pub enum ItemError {
     #[error("item's {0:?} attribute disagrees with its job document")]
     Inconsistent(&'static str),
 }
-
-/// A required setting that is missing or invalid.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}

@@ -11,7 +11,8 @@
 //! - [`s3`]: [`S3Blobs`] (`BlobStore`), with presigned uploads that sign type and length.
 //! - [`sqs`]: [`SqsQueue`] (`WorkQueue`) over S3 event notifications.
 //! - [`events`]: parsing S3 event notification bodies ([`S3Message`]).
-//! - [`config`]: [`AwsConfig`] from the environment, [`connect`] → [`Aws`].
+//! - [`messages`]: the one reading of a queue message ([`messages::plan`]), and its poison policy.
+//! - [`config`]: [`AwsConfig`], [`connect`] → [`Aws`].
 //! - [`error`]: [`CallError`] (one failed AWS call, SDK error as its source) and friends.
 //!
 //! `SqsQueue::max_receives` is `PIXPIPE_MAX_ATTEMPTS`; give the queue's redrive
@@ -26,12 +27,13 @@ pub mod config;
 pub mod dynamo;
 pub mod error;
 pub mod events;
+pub mod messages;
 pub mod s3;
 pub mod sqs;
 
 pub use config::{Aws, AwsConfig, clients, connect, http_client, load_sdk_config};
 pub use dynamo::{DynamoJobs, JobItem};
-pub use error::{CallError, ConfigError, ItemError};
+pub use error::{CallError, ItemError};
 pub use events::{ObjectRef, S3Message};
 pub use s3::S3Blobs;
 pub use sqs::SqsQueue;

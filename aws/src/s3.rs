@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -194,6 +195,24 @@ impl BlobStore for S3Blobs {
             bytes.extend_from_slice(&chunk);
         }
         Ok(bytes.freeze())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        let bucket = self.bucket_for(key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(HeadObjectError::NotFound(_)) => Ok(false),
+                _ => Err(backend("HeadObject", e)),
+            },
+        }
     }
 
     async fn put_public(

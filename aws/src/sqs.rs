@@ -1,10 +1,12 @@
 //! [`SqsQueue`]: the `WorkQueue` over the SQS queue that the source bucket's
 //! `ObjectCreated` notifications feed.
 //!
-//! Each message is parsed with [`crate::events`]. S3 test events, bodies that
-//! are not S3 events, and objects whose key is not `uploads/{uuid}` (or, when
-//! [`SqsQueue::only_bucket`] is set, that come from another bucket) are logged
-//! by message id and deleted at once; they never reach the worker.
+//! Each message is read by [`crate::messages::plan`], as the worker Lambda
+//! reads it. S3 test events, and objects whose key is not `uploads/{uuid}`
+//! (or, when [`SqsQueue::only_bucket`] is set, that come from another bucket)
+//! are logged by message id and deleted at once; a body that is not an S3
+//! event is logged and left alone, so that its receives run out and the
+//! queue's redrive policy keeps it in the dead-letter queue for inspection.
 //!
 //! Every created-object record becomes one [`Delivery`] with the message's
 //! receipt handle. S3 puts one record in each message, but should a message
@@ -19,11 +21,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use pixpipe_core::{Delivery, JobId, QueueError, WorkQueue};
-use tracing::{info, warn};
+use pixpipe_core::{Delivery, QueueError, WorkQueue};
+use tracing::{info_span, warn};
 
 use crate::error::CallError;
-use crate::events::{self, S3Message};
+use crate::messages::{self, Plan};
 
 /// Longest long-poll wait SQS allows.
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
@@ -102,61 +104,51 @@ impl SqsQueue {
         Ok(())
     }
 
-    /// The deliveries in one message; an empty list means "delete it".
-    fn deliveries(&self, message: &Message, receipt: &str) -> Vec<Delivery> {
-        let id = message.message_id().unwrap_or("?");
-        let objects = match events::parse(message.body().unwrap_or("")) {
-            S3Message::Objects(objects) => objects,
-            S3Message::TestEvent => {
-                info!(message_id = id, "dropping S3 test event");
-                return Vec::new();
-            }
-            S3Message::Unrecognised => {
-                warn!(
-                    message_id = id,
-                    "dropping a message that is not an S3 event"
-                );
-                return Vec::new();
-            }
-        };
-        let receive_count = match message
+    /// What to do with one message: run its deliveries, delete it, or leave
+    /// it (poison: its receives run out and the queue dead-letters it).
+    fn read(&self, message: &Message, receipt: &str) -> Read {
+        let raw_count = message
             .attributes()
             .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-            .and_then(|n| n.parse::<u32>().ok())
-        {
-            Some(n) => n.max(1),
-            None => {
-                warn!(
-                    message_id = id,
-                    "message has no ApproximateReceiveCount; taking 1"
-                );
-                1
-            }
-        };
-        let mut deliveries = Vec::with_capacity(objects.len());
-        for object in objects {
-            if self
-                .only_bucket
-                .as_ref()
-                .is_some_and(|b| *b != object.bucket)
-            {
-                warn!(message_id = id, bucket = %object.bucket, "dropping an event of another bucket");
-                continue;
-            }
-            match JobId::from_source_key(&object.key) {
-                Some(job_id) => deliveries.push(Delivery {
-                    job_id,
-                    receipt: receipt.to_owned(),
-                    receive_count,
-                }),
-                None => {
-                    let key: String = object.key.chars().take(200).collect();
-                    warn!(message_id = id, key = %key.escape_debug(), "dropping an event for a key that is no job's source");
-                }
-            }
+            .map(String::as_str);
+        let span = info_span!(
+            "sqs_message",
+            message_id = message.message_id().unwrap_or("?")
+        );
+        let _entered = span.enter();
+        let plan = messages::plan(
+            message.body(),
+            raw_count,
+            self.only_bucket.as_deref(),
+            self.max_receives,
+        );
+        messages::log_plan(&plan, raw_count, message.body().map_or(0, str::len));
+        match plan {
+            Plan::Poison => Read::Leave,
+            Plan::TestEvent => Read::Delete,
+            Plan::Jobs {
+                jobs,
+                receive_count,
+                ..
+            } if !jobs.is_empty() => Read::Run(
+                jobs.into_iter()
+                    .map(|job_id| Delivery {
+                        job_id,
+                        receipt: receipt.to_owned(),
+                        receive_count,
+                    })
+                    .collect(),
+            ),
+            Plan::Jobs { .. } => Read::Delete,
         }
-        deliveries
     }
+}
+
+/// What [`SqsQueue::read`] decided for one message.
+enum Read {
+    Run(Vec<Delivery>),
+    Delete,
+    Leave,
 }
 
 #[async_trait]
@@ -186,15 +178,17 @@ impl WorkQueue for SqsQueue {
             let Some(receipt) = message.receipt_handle() else {
                 continue;
             };
-            let found = self.deliveries(&message, receipt);
-            if found.is_empty() {
+            match self.read(&message, receipt) {
+                Read::Run(found) => deliveries.extend(found),
+                Read::Leave => {}
                 // Nothing to run: delete now. If that fails the message comes
                 // back after its visibility timeout and is dropped again.
-                if let Err(e) = self.delete(receipt).await {
-                    warn!(error = ?e, message_id = message.message_id().unwrap_or("?"), "could not delete a dropped message");
+                Read::Delete => {
+                    if let Err(e) = self.delete(receipt).await {
+                        warn!(error = ?e, message_id = message.message_id().unwrap_or("?"), "could not delete a dropped message");
+                    }
                 }
             }
-            deliveries.extend(found);
         }
         Ok(deliveries)
     }

@@ -61,6 +61,9 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<UploadTicket, BlobError>;
     /// Reads an object, refusing one over `max_bytes`.
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Bytes, BlobError>;
+    /// Whether an object is stored at `key` (an upload counts once all of
+    /// it has arrived).
+    async fn exists(&self, key: &str) -> Result<bool, BlobError>;
     /// Publishes an object at its public URL, immutable and cacheable.
     async fn put_public(
         &self,

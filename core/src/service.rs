@@ -244,19 +244,34 @@ impl Service {
             .ok_or(ServiceError::NotFound)
     }
 
-    /// The owner's job; an un-uploaded job past its window reads as expired.
+    /// The owner's job, brought up to date first (see [`Service::settle_upload`]).
     pub async fn get(&self, owner: &str, id: JobId) -> Result<Job, ServiceError> {
         let job = self.owned(owner, id).await?;
-        let now = self.clock.now();
-        if job.upload_window_closed(now) {
-            if let Applied::Written(expired) =
-                lifecycle::expire_if_stale(self.jobs.as_ref(), id, now).await?
-            {
-                return Ok(expired);
-            }
-            return self.jobs.get(id).await?.ok_or(ServiceError::NotFound);
+        self.settle_upload(job).await
+    }
+
+    /// A job still `awaiting_upload` as its storage sees it, on every
+    /// backend: `queued` once its source is stored (on S3 the object's
+    /// notification may still be on its way to a worker), `expired` once its
+    /// upload window has closed without one. Other jobs are returned as they are.
+    async fn settle_upload(&self, job: Job) -> Result<Job, ServiceError> {
+        if job.status != JobStatus::AwaitingUpload {
+            return Ok(job);
         }
-        Ok(job)
+        let now = self.clock.now();
+        let decided = if self.blobs.exists(&job.source_key()).await? {
+            lifecycle::mark_uploaded(self.jobs.as_ref(), job.id).await?
+        } else if job.upload_window_closed(now) {
+            lifecycle::expire_if_stale(self.jobs.as_ref(), job.id, now).await?
+        } else {
+            return Ok(job);
+        };
+        match decided {
+            Applied::Written(job) => Ok(job),
+            // Changed meanwhile (a worker claimed it): the stored record.
+            Applied::Kept(_) => self.jobs.get(job.id).await?.ok_or(ServiceError::NotFound),
+            Applied::Missing => Err(ServiceError::NotFound),
+        }
     }
 
     /// Like [`Service::get`], but while the job is not finished waits up to
@@ -300,7 +315,19 @@ impl Service {
         } else {
             None
         };
-        Ok(Page { items, next_cursor })
+        // Read as `get` reads them: an un-uploaded job past its window lists as expired.
+        let mut settled = Vec::with_capacity(items.len());
+        for job in items {
+            settled.push(match self.settle_upload(job).await {
+                Ok(job) => job,
+                Err(ServiceError::NotFound) => continue,
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(Page {
+            items: settled,
+            next_cursor,
+        })
     }
 
     /// Removes the job's record, source and results, whatever a worker

@@ -9,9 +9,8 @@
 use axum::Router;
 use pixpipe_api::AppState;
 use pixpipe_aws::Aws;
-use pixpipe_core::Service;
 
-use crate::config::ApiEnv;
+use crate::config::ApiFunction;
 
 /// The API as served on Lambda.
 pub fn api_app(state: AppState) -> Router {
@@ -19,9 +18,16 @@ pub fn api_app(state: AppState) -> Router {
 }
 
 /// The handlers' state over the DynamoDB jobs table and the S3 buckets.
-pub fn api_state(aws: &Aws, env: ApiEnv) -> AppState {
+/// The functions have no watermark (see the README).
+pub fn api_state(aws: &Aws, settings: &ApiFunction) -> AppState {
     AppState {
-        service: Service::new(aws.jobs.clone(), aws.blobs.clone(), env.settings),
-        keys: env.keys,
+        service: pixpipe_config::startup::service(
+            aws.jobs.clone(),
+            aws.blobs.clone(),
+            &settings.job,
+            false,
+            pixpipe_core::clock::system(),
+        ),
+        keys: settings.api.keys(),
     }
 }

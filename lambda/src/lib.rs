@@ -9,10 +9,11 @@
 //!   and request logging; [`api_state`] over the AWS adapters.
 //! - [`worker`]: [`handle_batch`], one SQS batch to a partial batch response;
 //!   [`plan`], the pure decision per message; [`WorkerDeps`].
-//! - [`config`]: [`ApiEnv`] and [`WorkerEnv`], the settings beyond
-//!   [`pixpipe_aws::AwsConfig`] read from the environment.
-//! - [`telemetry`]: `tracing` set-up for Lambda (JSON or text, level from Lambda's
-//!   logging controls), with secret-printing dependency targets capped.
+//! - [`config`]: [`ApiFunction`] and [`WorkerFunction`], each function's
+//!   settings: the `pixpipe-config` sets `pixpipe serve` reads too.
+//!
+//! Logging is `pixpipe_config::telemetry` (JSON or text, level from Lambda's
+//! logging controls, secret-printing dependency targets capped).
 //!
 //! Features `api` and `worker` (both on by default) hold each function's code:
 //! with `worker` alone, nothing here depends on `pixpipe-api`.
@@ -20,15 +21,16 @@
 #[cfg(feature = "api")]
 pub mod api;
 pub mod config;
-pub mod telemetry;
 #[cfg(feature = "worker")]
 pub mod worker;
 
 #[cfg(feature = "api")]
 pub use api::{api_app, api_state};
 #[cfg(feature = "api")]
-pub use config::ApiEnv;
+pub use config::ApiFunction;
 #[cfg(feature = "worker")]
-pub use config::WorkerEnv;
+pub use config::WorkerFunction;
 #[cfg(feature = "worker")]
-pub use worker::{Handled, Ignored, Plan, WorkerDeps, handle_batch, handle_message, plan};
+pub use pixpipe_aws::messages::{Ignored, Plan};
+#[cfg(feature = "worker")]
+pub use worker::{Handled, WorkerDeps, handle_batch, handle_message, plan};

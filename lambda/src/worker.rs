@@ -8,9 +8,10 @@
 //! | message | result |
 //! |---|---|
 //! | S3's `s3:TestEvent` | acknowledged |
-//! | not JSON, or not an S3 event notification (poison) | batch item failure: it comes back until the queue's `maxReceiveCount` moves it to the dead-letter queue, for inspection |
+//! | not JSON, or not an S3 event notification (poison) | batch item failure: it comes back until the queue's `maxReceiveCount` moves it to the dead-letter queue, where it stays for inspection (a batch item failure there too) |
 //! | an object of another bucket, or a key (URL-decoded) that is not `uploads/{uuid}` | logged, acknowledged |
 //! | `uploads/{job id}` | [`Pipeline::run`]; `Outcome::Retry` is a batch item failure, any other outcome acknowledged |
+//! | `uploads/{job id}` from the dead-letter queue (its `eventSourceARN` names `PIXPIPE_DEAD_LETTER_QUEUE_URL`'s queue) | the job fails with `processing_failed` unless it has ended ([`dead_letter::fail_job`]); acknowledged |
 //!
 //! Delivery number `n` is the record's `ApproximateReceiveCount` (1 when missing
 //! or garbled). Delivery `PIXPIPE_MAX_ATTEMPTS` is the last attempt: a transient
@@ -30,16 +31,13 @@ use std::fmt::Write as _;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::StreamExt as _;
-use pixpipe_aws::events::{self, S3Message};
+use pixpipe_aws::messages::{self, Plan};
 use pixpipe_aws::{Aws, AwsConfig};
 use pixpipe_core::JobId;
-use pixpipe_imaging::Limits;
-use pixpipe_worker::metrics::MetricsSink;
-use pixpipe_worker::{Outcome, Pipeline};
-use tracing::{Instrument as _, error, field, info, info_span, warn};
+use pixpipe_worker::{Outcome, Pipeline, dead_letter};
 
-/// Longest part of a foreign key that is logged.
-const LOGGED_KEY_CHARS: usize = 200;
+use crate::config::WorkerFunction;
+use tracing::{Instrument as _, error, field, info, info_span, warn};
 
 /// What [`handle_batch`] needs, built once per cold start.
 #[derive(Clone)]
@@ -51,82 +49,57 @@ pub struct WorkerDeps {
     pub max_attempts: u32,
     /// Messages of a batch handled at once (image work runs on the blocking pool).
     pub concurrency: usize,
+    /// Name of the dead-letter queue (`PIXPIPE_DEAD_LETTER_QUEUE_URL`'s last
+    /// segment): a message whose `eventSourceARN` ends with it is a dead
+    /// letter, whose jobs are failed, not run.
+    pub dead_letter_queue: Option<String>,
 }
 
 impl WorkerDeps {
-    /// Over the AWS adapters, one message per available core at a time.
-    pub fn new(aws: &Aws, cfg: &AwsConfig, limits: Limits) -> Self {
+    /// Over the AWS adapters, one message per available core at a time; no
+    /// watermark (see the README).
+    pub fn new(aws: &Aws, cfg: &AwsConfig, settings: &WorkerFunction) -> Self {
         WorkerDeps {
-            pipeline: Pipeline {
-                jobs: aws.jobs.clone(),
-                blobs: aws.blobs.clone(),
-                limits,
-                callbacks: None,
-                watermark: None,
-                metrics: MetricsSink::stdout(),
-            },
+            pipeline: pixpipe_config::startup::pipeline(
+                aws.jobs.clone(),
+                aws.blobs.clone(),
+                &settings.job,
+                &settings.worker,
+                settings.worker.callback_secret.as_deref(),
+                None,
+            ),
             source_bucket: cfg.source_bucket.clone(),
             max_attempts: cfg.max_attempts,
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            dead_letter_queue: cfg
+                .dead_letter_queue_url
+                .as_deref()
+                .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+                .map(str::to_owned),
         }
     }
-}
-
-/// What one message asks for, decided by [`plan`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// S3's test event, sent when a notification is configured.
-    TestEvent,
-    /// Not an S3 event notification.
-    Poison,
-    /// Run these jobs (possibly none: every object was ignored).
-    Jobs {
-        jobs: Vec<JobId>,
-        ignored: Vec<Ignored>,
-        receive_count: u32,
-        last_attempt: bool,
-    },
-}
-
-/// An object of a notification that is no job's source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ignored {
-    OtherBucket { bucket: String },
-    NotASource { key: String },
 }
 
 /// The record's `ApproximateReceiveCount`, at least 1; `None` when missing or garbled.
 pub fn receive_count(message: &SqsMessage) -> Option<u32> {
-    let raw = message.attributes.get("ApproximateReceiveCount")?;
-    raw.trim().parse::<u32>().ok().map(|n| n.max(1))
+    messages::receive_count(raw_receive_count(message))
 }
 
-/// Decides what `message` asks for, without I/O.
+fn raw_receive_count(message: &SqsMessage) -> Option<&str> {
+    message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .map(String::as_str)
+}
+
+/// Decides what `message` asks for, without I/O ([`messages::plan`]).
 pub fn plan(message: &SqsMessage, source_bucket: &str, max_attempts: u32) -> Plan {
-    let objects = match events::parse(message.body.as_deref().unwrap_or("")) {
-        S3Message::TestEvent => return Plan::TestEvent,
-        S3Message::Unrecognised => return Plan::Poison,
-        S3Message::Objects(objects) => objects,
-    };
-    let (mut jobs, mut ignored) = (Vec::new(), Vec::new());
-    for object in objects {
-        if object.bucket != source_bucket {
-            ignored.push(Ignored::OtherBucket {
-                bucket: object.bucket,
-            });
-        } else if let Some(id) = JobId::from_source_key(&object.key) {
-            jobs.push(id);
-        } else {
-            ignored.push(Ignored::NotASource { key: object.key });
-        }
-    }
-    let receive_count = receive_count(message).unwrap_or(1);
-    Plan::Jobs {
-        jobs,
-        ignored,
-        receive_count,
-        last_attempt: receive_count >= max_attempts,
-    }
+    messages::plan(
+        message.body.as_deref(),
+        raw_receive_count(message),
+        Some(source_bucket),
+        max_attempts,
+    )
 }
 
 /// What became of one message.
@@ -136,6 +109,11 @@ pub enum Handled {
     Poison,
     /// Each job the message named, with its outcome.
     Jobs(Vec<(JobId, Outcome)>),
+    /// A dead letter: its jobs were failed, but `errors` of them could not be.
+    DeadLetter {
+        jobs: usize,
+        errors: usize,
+    },
 }
 
 impl Handled {
@@ -145,7 +123,18 @@ impl Handled {
             Handled::TestEvent => false,
             Handled::Poison => true,
             Handled::Jobs(outcomes) => outcomes.iter().any(|(_, o)| !o.is_final()),
+            Handled::DeadLetter { errors, .. } => *errors > 0,
         }
+    }
+}
+
+impl WorkerDeps {
+    /// Whether `message` comes from the dead-letter queue.
+    pub fn is_dead_letter(&self, message: &SqsMessage) -> bool {
+        let (Some(queue), Some(arn)) = (&self.dead_letter_queue, &message.event_source_arn) else {
+            return false;
+        };
+        arn.rsplit(':').next() == Some(queue.as_str())
     }
 }
 
@@ -162,28 +151,19 @@ pub async fn handle_message(message: &SqsMessage, deps: &WorkerDeps) -> Handled 
 }
 
 async fn run_plan(message: &SqsMessage, deps: &WorkerDeps, span: &tracing::Span) -> Handled {
-    let (jobs, ignored, receive_count, last_attempt) =
-        match plan(message, &deps.source_bucket, deps.max_attempts) {
-            Plan::TestEvent => {
-                info!("S3 test event, acknowledged");
-                return Handled::TestEvent;
-            }
-            Plan::Poison => {
-                // Never the body: it is not ours to print.
-                let body_bytes = message.body.as_ref().map_or(0, String::len);
-                warn!(
-                    body_bytes,
-                    "not an S3 event notification; failing it so it reaches the dead-letter queue"
-                );
-                return Handled::Poison;
-            }
-            Plan::Jobs {
-                jobs,
-                ignored,
-                receive_count,
-                last_attempt,
-            } => (jobs, ignored, receive_count, last_attempt),
-        };
+    let plan = plan(message, &deps.source_bucket, deps.max_attempts);
+    let body_bytes = message.body.as_ref().map_or(0, String::len);
+    messages::log_plan(&plan, raw_receive_count(message), body_bytes);
+    let (jobs, receive_count, last_attempt) = match plan {
+        Plan::TestEvent => return Handled::TestEvent,
+        Plan::Poison => return Handled::Poison,
+        Plan::Jobs {
+            jobs,
+            receive_count,
+            last_attempt,
+            ..
+        } => (jobs, receive_count, last_attempt),
+    };
     if !jobs.is_empty() {
         let mut ids = String::new();
         for (n, id) in jobs.iter().enumerate() {
@@ -191,19 +171,20 @@ async fn run_plan(message: &SqsMessage, deps: &WorkerDeps, span: &tracing::Span)
         }
         span.record("job_id", ids.as_str());
     }
-    if self::receive_count(message).is_none() {
-        warn!("no readable ApproximateReceiveCount; taking 1");
-    }
-    for object in &ignored {
-        match object {
-            Ignored::OtherBucket { bucket } => {
-                warn!(%bucket, "object of another bucket, acknowledged");
-            }
-            Ignored::NotASource { key } => {
-                let key: String = key.chars().take(LOGGED_KEY_CHARS).collect();
-                warn!(key = %key.escape_debug(), "key is no job's source, acknowledged");
+    if deps.is_dead_letter(message) {
+        let mut errors = 0;
+        for id in &jobs {
+            let callbacks = deps.pipeline.callbacks.as_ref();
+            if let Err(e) = dead_letter::fail_job(deps.pipeline.jobs.as_ref(), *id, callbacks).await
+            {
+                warn!(error = ?e, job_id = %id, "could not fail a dead-lettered job; it comes back");
+                errors += 1;
             }
         }
+        return Handled::DeadLetter {
+            jobs: jobs.len(),
+            errors,
+        };
     }
     let mut outcomes = Vec::with_capacity(jobs.len());
     for id in jobs {

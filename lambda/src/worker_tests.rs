@@ -1,6 +1,7 @@
 //! [`plan`] and [`receive_count`] on hand-made records.
 
 use super::*;
+use pixpipe_aws::messages::Ignored;
 
 const BUCKET: &str = "pixpipe-source";
 const JOB: &str = "0196d1c4-7e5a-7bb1-9a53-2f1c0e4d8a11";

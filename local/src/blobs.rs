@@ -294,6 +294,14 @@ impl BlobStore for FsBlobs {
             .map_err(FsBlobError::from)?
     }
 
+    async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        // Uploads are written beside their key and renamed onto it when complete.
+        let path = self.path_of(key)?;
+        Ok(tokio::fs::try_exists(&path)
+            .await
+            .map_err(io_err("stat", &path))?)
+    }
+
     async fn put_public(
         &self,
         key: &str,

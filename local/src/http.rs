@@ -311,7 +311,10 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
 
     let refusal = match state.store.accept_upload(id).await {
         Ok(UploadAccepted::Queued(_)) => return Ok(()),
-        Ok(UploadAccepted::NotAwaiting(_)) => conflict(),
+        Ok(UploadAccepted::NotAwaiting(JobStatus::Expired)) => conflict(),
+        // Uploads are exclusive and the job awaited this one: a read saw its
+        // file in place and queued the job first (a worker may have it now).
+        Ok(UploadAccepted::NotAwaiting(_)) => return Ok(()),
         Ok(UploadAccepted::Missing) => job_not_found(),
         // Whether it committed is unknown: keep the source. If the job still
         // awaits an upload, the next attempt replaces it (see above).

@@ -336,12 +336,31 @@ impl JobStore for LocalStore {
         Ok(jobs)
     }
 
+    /// A job written as `queued` (the API saw its source stored before the
+    /// upload route recorded it) gets its work item in the same transaction,
+    /// unless it has one: `queued` always has a worker coming.
     async fn replace(&self, job: &Job, expected_version: u64) -> Result<bool, StoreError> {
         let doc = serde_json::to_string(job).map_err(DbError::Encode)?;
         let job = job.clone();
-        Ok(self
-            .write_freeing(move |conn| update_job_doc(conn, &job, &doc, expected_version))
-            .await?)
+        let queued = job.status == JobStatus::Queued;
+        let written = self
+            .write_freeing(move |conn| {
+                let written = update_job_doc(conn, &job, &doc, expected_version)?;
+                if written && job.status == JobStatus::Queued {
+                    conn.prepare_cached(
+                        "INSERT INTO queue (job_id, state, visible_at, enqueued_at)
+                         SELECT ?1, 'ready', ?2, ?2
+                         WHERE NOT EXISTS (SELECT 1 FROM queue WHERE job_id = ?1)",
+                    )?
+                    .execute(params![job.id.to_string(), Utc::now().timestamp_millis()])?;
+                }
+                Ok(written)
+            })
+            .await?;
+        if written && queued {
+            self.notify.notify_waiters();
+        }
+        Ok(written)
     }
 
     async fn delete(&self, id: JobId) -> Result<bool, StoreError> {

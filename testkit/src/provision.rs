@@ -21,7 +21,7 @@ use aws_config::SdkConfig;
 use serde_json::Value as Json;
 use thiserror::Error;
 
-use pixpipe_aws::{AwsConfig, CallError, ConfigError};
+use pixpipe_aws::{AwsConfig, CallError};
 
 use crate::template::{Evaluator, Resolve, Template, TemplateError, pseudo_parameters};
 pub use local::{LocalEndpointError, local_sdk, local_sdk_from_env};
@@ -95,8 +95,8 @@ pub enum ProvisionError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Call(#[from] CallError),
-    #[error("the template's function environment is unusable")]
-    Config(#[from] ConfigError),
+    #[error("the template's function environment does not set {0}")]
+    Config(&'static str),
 }
 
 impl ProvisionError {
@@ -260,10 +260,29 @@ pub async fn provision_template(
             }
         }
     }
-    let mut config = AwsConfig::from_vars(|name| match name {
-        "AWS_ENDPOINT_URL" => endpoint.clone(),
-        _ => environment.get(name).cloned(),
-    })?;
+    let var = |name: &'static str| {
+        environment
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .ok_or(ProvisionError::Config(name))
+    };
+    let mut config = AwsConfig {
+        source_bucket: var("PIXPIPE_SOURCE_BUCKET")?,
+        results_bucket: var("PIXPIPE_RESULTS_BUCKET")?,
+        jobs_table: var("PIXPIPE_JOBS_TABLE")?,
+        queue_url: var("PIXPIPE_QUEUE_URL")?,
+        dead_letter_queue_url: var("PIXPIPE_DEAD_LETTER_QUEUE_URL").ok(),
+        public_base_url: var("PIXPIPE_PUBLIC_BASE_URL")?,
+        max_attempts: match var("PIXPIPE_MAX_ATTEMPTS") {
+            Ok(n) => n
+                .trim()
+                .parse()
+                .map_err(|_| ProvisionError::Config("PIXPIPE_MAX_ATTEMPTS"))?,
+            Err(_) => 5,
+        },
+        endpoint_url: endpoint.clone(),
+    };
     if let Some(endpoint) = &endpoint
         && !plan.parameters.contains_key("PublicBaseUrl")
     {

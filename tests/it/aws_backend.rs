@@ -131,10 +131,23 @@ async fn process_on_aws(bytes: Vec<u8>, content_type: &str) -> Vec<Value> {
 /// environment, the results served from the endpoint, and the local
 /// endpoint's region and (unless the environment has some) dummy credentials.
 async fn serve_aws(stack: &Stack, endpoint: &str, region: &str) -> ServeProcess {
-    let args = ["--backend", "aws", "--workers", "1"];
+    serve_aws_with(stack, endpoint, region, &["--workers", "1"], &[]).await
+}
+
+/// [`serve_aws`] with other flags and more environment.
+pub async fn serve_aws_with(
+    stack: &Stack,
+    endpoint: &str,
+    region: &str,
+    flags: &[&str],
+    vars: &[(&str, &str)],
+) -> ServeProcess {
+    let mut args = vec!["--backend", "aws"];
+    args.extend_from_slice(flags);
     ServeProcess::start(&args, |command| {
         command
             .envs(&stack.environment)
+            .envs(vars.iter().copied())
             .env("PIXPIPE_PUBLIC_BASE_URL", &stack.config.public_base_url)
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", region);

@@ -34,7 +34,7 @@ async fn an_output_over_max_pixels_is_refused_for_every_fit() {
         assert_problem(post(&app, body).await, 422, "work_budget_exceeded").await;
     }
     // The limit follows --max-pixels.
-    let small = spawn_with(|a| a.max_pixels = 1_000_000).await;
+    let small = spawn_with(|a| a.job.max_pixels = 1_000_000).await;
     let body = job(json!({"variants": [variant("big", 1001, "inside")]}));
     let res = post(&small, body).await;
     assert_problem(res, 422, "work_budget_exceeded").await;

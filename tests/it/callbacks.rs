@@ -77,9 +77,9 @@ impl Receiver {
 /// A server whose callbacks may reach 127.0.0.1, with a known secret and short retries.
 async fn app_allowing_private() -> TestApp {
     spawn_with(|a| {
-        a.allow_private_callbacks = true;
-        a.callback_secret = Some(SECRET.to_owned());
-        a.callback_retry_ms = 50;
+        a.job.allow_private_callbacks = true;
+        a.worker.callback_secret = Some(SECRET.to_owned());
+        a.worker.callback_retry_ms = 50;
     })
     .await
 }

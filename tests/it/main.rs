@@ -3,6 +3,7 @@
 //! CLI command, and talks to it as a client does.
 
 mod aws_backend;
+mod aws_lifecycle;
 mod budget;
 mod callbacks;
 mod cases;
@@ -17,10 +18,12 @@ mod hostile;
 mod idle_memory;
 mod limits;
 mod openapi;
+mod parity;
 mod pipeline;
 mod rejections;
 mod restart;
 mod self_contained;
+mod settings;
 mod upload;
 mod upload_window;
 mod waiting;

@@ -108,7 +108,7 @@ async fn upload_url_is_bound_to_key_type_length_and_time() {
 async fn expired_upload_url_is_refused_and_job_expires() {
     let clock = TestClock::shared();
     let app = spawn_with(|a| {
-        a.upload_ttl_secs = 60;
+        a.job.upload_ttl_secs = 60;
         a.clock = Some(clock.clone());
     })
     .await;
@@ -255,7 +255,7 @@ async fn filenames_with_invisible_or_reordering_characters_are_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_keys_gate_and_scope_jobs() {
-    let app = spawn_with(|a| a.api_keys = "alpha-key,beta-key".into()).await;
+    let app = spawn_with(|a| a.api.api_keys = "alpha-key,beta-key".into()).await;
     let body = json!({"content_type": "image/jpeg", "content_length": 10});
     let res = app
         .client

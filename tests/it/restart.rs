@@ -41,7 +41,7 @@ async fn job_whose_last_delivery_is_lost_fails() {
     let bytes = Photo::Rocket.bytes().to_vec();
     let app = spawn_in(dir.path(), |a| {
         a.workers = Some(0);
-        a.max_attempts = 1;
+        a.job.max_attempts = 1;
     })
     .await;
     let created = app.create_for(&bytes, "image/jpeg", json!({})).await;

@@ -121,7 +121,7 @@ async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
-    let app = crate::common::spawn_with(|a| a.max_upload_bytes = 300_000).await;
+    let app = crate::common::spawn_with(|a| a.job.max_upload_bytes = 300_000).await;
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.jpg");
     std::fs::write(&bad, "these are not image bytes").unwrap();
@@ -163,7 +163,7 @@ async fn failing_files_give_their_codes_while_the_good_one_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_is_refused_with_401_and_the_right_one_works() {
-    let app = crate::common::spawn_with(|a| a.api_keys = "right-key".into()).await;
+    let app = crate::common::spawn_with(|a| a.api.api_keys = "right-key".into()).await;
     let photo = crate::common::photo_file(Photo::Rocket);
     let (code, stdout, stderr) =
         run(uploader(&app.base).args(["--key", "wrong-key"]).arg(&photo)).await;

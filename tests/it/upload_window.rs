@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 async fn upload_begun_before_expiry_finishes_after_it() {
     let clock = TestClock::shared();
     let app = spawn_with(|a| {
-        a.upload_ttl_secs = 60;
+        a.job.upload_ttl_secs = 60;
         a.clock = Some(clock.clone());
     })
     .await;

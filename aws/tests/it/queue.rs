@@ -78,7 +78,6 @@ async fn test_events_and_foreign_keys_are_swallowed_and_deleted() {
     let queue = env.aws.queue.as_ref();
     let src = env.cfg.source_bucket.as_str();
     send(&env, r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2025-11-26T15:57:02.089Z","Bucket":"b","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}"#).await;
-    send(&env, "definitely not an S3 event").await;
     send(&env, &s3_event(&[(src, "uploads/not+a+job%C3%A9.png")])).await;
     send(
         &env,
@@ -97,6 +96,47 @@ async fn test_events_and_foreign_keys_are_swallowed_and_deleted() {
         0,
         "dropped messages must be deleted"
     );
+}
+
+/// A body that is no S3 event is never delivered and never deleted: its
+/// receives run out and the redrive policy moves it to the dead-letter
+/// queue, as the worker Lambda's batch item failures do.
+#[tokio::test]
+async fn poison_is_kept_until_the_dead_letter_queue_holds_it() {
+    let env = Env::new().await;
+    let queue = env.aws.queue.as_ref();
+    send(&env, "definitely not an S3 event").await;
+    let dead_letters = env
+        .aws
+        .dead_letters
+        .clone()
+        .expect("template.yaml names the dead-letter queue");
+    let started = std::time::Instant::now();
+    let kept = loop {
+        let got = queue
+            .receive(10, Duration::from_secs(1), NO_WAIT)
+            .await
+            .unwrap();
+        assert!(got.is_empty(), "{got:?}");
+        let sqs = env.sqs();
+        let out = sqs
+            .receive_message()
+            .queue_url(dead_letters.queue_url())
+            .visibility_timeout(30)
+            .send()
+            .await
+            .unwrap();
+        if let Some(message) = out.messages().first() {
+            break message.body().unwrap_or_default().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the poison never reached the dead-letter queue"
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    };
+    assert_eq!(kept, "definitely not an S3 event");
+    assert_eq!(env.messages_left().await, 0);
 }
 
 #[tokio::test]

@@ -1,15 +1,16 @@
 //! The API Lambda: API Gateway HTTP API events (payload 2.0) through
 //! lambda_http into the same axum router as local mode, over DynamoDB and S3.
-//! Environment: `pixpipe_aws::AwsConfig` and `pixpipe_lambda::ApiEnv`.
+//! Settings: `pixpipe_lambda::ApiFunction`, from the environment.
 
 use anyhow::Context as _;
-use pixpipe_aws::{AwsConfig, connect};
-use pixpipe_lambda::{ApiEnv, api_app, api_state, telemetry};
-use tracing::{error, warn};
+use pixpipe_config::telemetry::{self, Output};
+use pixpipe_config::{Warning, startup};
+use pixpipe_lambda::{ApiFunction, api_app, api_state, config};
+use tracing::error;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
+    telemetry::init(Output::Lambda);
     let result = run().await;
     if let Err(e) = &result {
         error!(error.cause_chain = ?e, "API function stopped");
@@ -18,13 +19,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cfg = AwsConfig::from_env().context("reading the AWS resource names")?;
-    let env = ApiEnv::from_env().context("reading the API settings")?;
-    if !env.keys.is_enabled() {
-        warn!("PIXPIPE_API_KEYS is empty: the API accepts every request without a key");
+    let settings: ApiFunction = config::from_env().context("reading the settings")?;
+    let (_, aws) = startup::connect_aws(&settings.aws, &settings.job)
+        .await
+        .context("reading the AWS resource names")?;
+    if !settings.api.keys().is_enabled() {
+        Warning::OpenApi.log();
     }
-    let aws = connect(&cfg).await;
-    lambda_http::run(api_app(api_state(&aws, env)))
+    lambda_http::run(api_app(api_state(&aws, &settings)))
         .await
         .map_err(anyhow::Error::from_boxed)
         .context("Lambda runtime failed")

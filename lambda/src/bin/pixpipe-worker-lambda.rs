@@ -1,6 +1,6 @@
 //! The worker Lambda: SQS batches of S3 upload notifications through
 //! `pixpipe_lambda::handle_batch`, answering with the partial batch failures.
-//! Environment: `pixpipe_aws::AwsConfig` and `pixpipe_lambda::WorkerEnv`.
+//! Settings: `pixpipe_lambda::WorkerFunction`, from the environment.
 //! Callbacks of the jobs a batch finished are sent before the invocation
 //! returns, within its deadline.
 
@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use pixpipe_aws::{AwsConfig, connect};
-use pixpipe_lambda::{WorkerDeps, WorkerEnv, handle_batch, telemetry};
-use pixpipe_worker::Notifier;
+use pixpipe_config::telemetry::{self, Output};
+use pixpipe_config::{Warning, startup};
+use pixpipe_lambda::{WorkerDeps, WorkerFunction, config, handle_batch};
 use tracing::{error, warn};
 
 fn main() -> anyhow::Result<()> {
@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve() -> anyhow::Result<()> {
-    telemetry::init();
+    telemetry::init(Output::Lambda);
     let result = run().await;
     if let Err(e) = &result {
         error!(error.cause_chain = ?e, "worker function stopped");
@@ -33,22 +33,25 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cfg = AwsConfig::from_env().context("reading the AWS resource names")?;
-    let env = WorkerEnv::from_env().context("reading the worker settings")?;
-    let aws = connect(&cfg).await;
-    if env.callbacks.secret.is_none() {
-        warn!("PIXPIPE_CALLBACK_SECRET is unset: jobs' callbacks will not be sent");
+    let settings: WorkerFunction = config::from_env().context("reading the settings")?;
+    let (cfg, aws) = startup::connect_aws(&settings.aws, &settings.job)
+        .await
+        .context("reading the AWS resource names")?;
+    if settings.worker.callback_secret.is_none() {
+        Warning::NoCallbackSecret.log();
     }
-    let callbacks = Notifier::new(env.callbacks.clone(), pixpipe_core::view::job_json);
-    let mut deps = WorkerDeps::new(&aws, &cfg, env.limits);
-    deps.pipeline.callbacks = Some(callbacks.clone());
+    let deps = WorkerDeps::new(&aws, &cfg, &settings);
+    let callbacks = deps.pipeline.callbacks.clone();
     let (deps, callbacks) = (&deps, &callbacks);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
         let deadline = event.context.deadline;
         let response = handle_batch(event.payload, deps).await;
         // A frozen function sends nothing: finish this batch's callbacks
         // (retries included) while the invocation lasts.
-        let left = callbacks.drain(time_left(deadline)).await;
+        let left = match callbacks {
+            Some(callbacks) => callbacks.drain(time_left(deadline)).await,
+            None => 0,
+        };
         if left > 0 {
             warn!(
                 left,

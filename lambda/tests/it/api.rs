@@ -10,6 +10,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
+use clap::Parser as _;
 use http_body_util::BodyExt as _;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Context, LambdaEvent};
@@ -250,7 +251,8 @@ async fn end_to_end_through_both_functions() {
 
     // moto encodes the key's `/` as `%2F` (S3 itself leaves it): match the id alone.
     let event = sqs_event_with(&env, &id).await;
-    let mut deps = WorkerDeps::new(&env.aws, &env.cfg, pixpipe_imaging::Limits::default());
+    let settings = pixpipe_lambda::WorkerFunction::try_parse_from(["worker"]).expect("defaults");
+    let mut deps = WorkerDeps::new(&env.aws, &env.cfg, &settings);
     let (metrics, sink) = MemoryMetrics::sink();
     deps.pipeline.metrics = sink;
     let response = handle_batch(event, &deps).await;

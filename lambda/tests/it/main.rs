@@ -3,5 +3,7 @@
 //! batches, against the local AWS-protocol server.
 
 mod api;
+mod cold_start;
 mod common;
+mod dead_letters;
 mod worker;

@@ -92,6 +92,7 @@ fn deps(env: &Env) -> (WorkerDeps, Arc<FlakyBlobs>) {
         source_bucket: env.cfg.source_bucket.clone(),
         max_attempts: env.cfg.max_attempts,
         concurrency: 2,
+        dead_letter_queue: None,
     };
     (deps, flaky)
 }
@@ -215,6 +216,7 @@ async fn a_store_outage_fails_every_job_message_even_on_the_last_receive() {
         source_bucket: "pixpipe-source".to_owned(),
         max_attempts: 5,
         concurrency: 4,
+        dead_letter_queue: None,
     };
     let records = records("pixpipe-source", JobId::new(), JobId::new(), JobId::new());
     let all = [

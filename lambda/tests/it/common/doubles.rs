@@ -53,6 +53,9 @@ impl BlobStore for DownBlobs {
     async fn get(&self, _: &str, _: u64) -> Result<Bytes, BlobError> {
         Err(BlobError::Backend(outage().into()))
     }
+    async fn exists(&self, _: &str) -> Result<bool, BlobError> {
+        Err(BlobError::Backend(outage().into()))
+    }
     async fn put_public(&self, _: &str, _: Bytes, _: &str) -> Result<(), BlobError> {
         Err(BlobError::Backend(outage().into()))
     }
@@ -102,6 +105,9 @@ impl BlobStore for FlakyBlobs {
             return Err(BlobError::Backend(outage().into()));
         }
         self.inner.get(key, max_bytes).await
+    }
+    async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        self.inner.exists(key).await
     }
     async fn put_public(
         &self,

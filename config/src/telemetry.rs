@@ -1,19 +1,44 @@
-//! `tracing` for both functions, as Lambda's logging controls ask: one JSON
-//! object per line when `AWS_LAMBDA_LOG_FORMAT=JSON` (with `level`, so Lambda
-//! can filter, and the span list: the runtime's `requestId`, the worker's
-//! `message_id` and `job_id`), plain text otherwise (no timestamps, CloudWatch
-//! adds them; no colours). The level is `AWS_LAMBDA_LOG_LEVEL` when set to a
-//! level Lambda knows, else the `RUST_LOG` directives, else `info`.
+//! One `tracing` set-up for `serve`, the CLI and both Lambda functions.
 //!
-//! Some dependencies print secrets at TRACE: the runtime logs every raw event
-//! (an API event carries the caller's `Authorization: Bearer <key>`), the SDK
-//! each request it sends (with its SigV4 `Authorization` header). Their targets,
-//! [`CAPPED_TARGETS`], never log below DEBUG whatever the level says.
+//! - Format: one JSON object per line when `PIXPIPE_LOG_FORMAT=json` or
+//!   Lambda's `AWS_LAMBDA_LOG_FORMAT=JSON` (with `level`, so Lambda can filter,
+//!   and the span list: the runtime's `requestId`, the worker's `message_id`
+//!   and `job_id`); human-readable text otherwise. On Lambda
+//!   ([`Output::Lambda`]: stdout) text has no timestamps, CloudWatch adds them.
+//!   Colours only on a terminal with `NO_COLOR` unset or empty.
+//! - Level: Lambda's `AWS_LAMBDA_LOG_LEVEL` when set to a level Lambda knows,
+//!   else the `RUST_LOG` directives, else `info`.
+//! - Some dependencies print secrets at TRACE: the Lambda runtime logs every
+//!   raw event (an API event carries the caller's `Authorization: Bearer
+//!   <key>`), the AWS SDK each request it signs. Their targets,
+//!   [`CAPPED_TARGETS`], never log below DEBUG whatever the level says.
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// Targets held at DEBUG or above because they log secrets at TRACE.
-pub const CAPPED_TARGETS: &[&str] = &["lambda_runtime", "aws_smithy_runtime", "aws_sigv4"];
+pub const CAPPED_TARGETS: &[&str] = &[
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sigv4",
+    "aws_config",
+    "hyper_util",
+];
+
+/// Where logs go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// stderr (stdout is the command's own output).
+    Stderr,
+    /// stdout, as Lambda's logging expects.
+    Lambda,
+}
 
 /// The filter directives for Lambda's level (`AWS_LAMBDA_LOG_LEVEL`) and
 /// `RUST_LOG`, with [`CAPPED_TARGETS`] appended (later directives for the
@@ -45,29 +70,41 @@ pub fn env_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> EnvFilt
     EnvFilter::builder().parse_lossy(directives(lambda_level, rust_log))
 }
 
-/// Installs the global subscriber from the process environment. Call once,
-/// first thing in `main`.
-pub fn init() {
+/// Installs the global subscriber from the process environment. A second
+/// call (tests starting several servers) keeps the first subscriber.
+pub fn init(output: Output) {
     let var = |name: &str| std::env::var(name).ok();
     let filter = env_filter(
         var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
         var("RUST_LOG").as_deref(),
     );
-    let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    let json = var("PIXPIPE_LOG_FORMAT").is_some_and(|f| f.trim().eq_ignore_ascii_case("json"))
+        || var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (writer, ansi) = match output {
+        Output::Stderr => (
+            BoxMakeWriter::new(std::io::stderr),
+            !json && std::io::stderr().is_terminal() && !no_color,
+        ),
+        Output::Lambda => (BoxMakeWriter::new(std::io::stdout), false),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_ansi(false);
-    if json {
+        .with_writer(writer)
+        .with_ansi(ansi);
+    let result = if json {
         builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
             .with_span_list(true)
-            .init();
+            .try_init()
+    } else if output == Output::Lambda {
+        builder.without_time().try_init()
     } else {
-        builder.without_time().init();
-    }
+        builder.try_init()
+    };
+    drop(result);
 }
 
 #[cfg(test)]
@@ -82,8 +119,10 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             if target_trace {
                 tracing::enabled!(target: "lambda_runtime::layers::api_response", Level::TRACE)
+                    || tracing::enabled!(target: "aws_smithy_runtime::client::http", Level::TRACE)
+                    || tracing::enabled!(target: "aws_sigv4::http_request::sign", Level::TRACE)
             } else {
-                tracing::enabled!(target: "pixpipe_lambda::worker", Level::DEBUG)
+                tracing::enabled!(target: "pixpipe_worker::runner", Level::DEBUG)
             }
         })
     }
@@ -100,10 +139,13 @@ mod tests {
     }
 
     #[test]
-    fn raw_events_are_never_logged() {
+    fn secret_printing_targets_are_never_at_trace() {
         assert!(!enabled(env_filter(Some("TRACE"), None), true));
         assert!(!enabled(
-            env_filter(None, Some("trace,lambda_runtime=trace")),
+            env_filter(
+                None,
+                Some("trace,lambda_runtime=trace,aws_smithy_runtime=trace,aws_sigv4=trace")
+            ),
             true
         ));
         // The cap leaves everything else at TRACE.
