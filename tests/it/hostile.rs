@@ -24,7 +24,7 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 }
 
 /// A greyscale PNG of `width` × `height` whose IDAT holds `rows` rows of zeros.
-fn png(width: u32, height: u32, rows: u32) -> Vec<u8> {
+pub fn png(width: u32, height: u32, rows: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());

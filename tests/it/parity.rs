@@ -116,13 +116,17 @@ where
     }
     let photo = Photo::Rocket.bytes().to_vec();
     let text = b"hello, this is not a photo\n".repeat(40);
+    let truncated = photo[..photo.len() / 2].to_vec();
+    let huge = crate::hostile::png(100_000, 100_000, 1);
     let mut jobs = Vec::new();
-    for (name, bytes, upload) in [
-        ("photo", &photo, true),
-        ("text", &text, true),
-        ("lapsed", &photo, false),
+    for (name, bytes, content_type, upload) in [
+        ("photo", &photo, "image/jpeg", true),
+        ("text", &text, "image/jpeg", true),
+        ("truncated", &truncated, "image/jpeg", true),
+        ("huge", &huge, "image/png", true),
+        ("lapsed", &photo, "image/jpeg", false),
     ] {
-        let created = server.create_for(bytes, "image/jpeg", json!({})).await;
+        let created = server.create_for(bytes, content_type, json!({})).await;
         note(&mut t, &format!("{name} created"), 201, &created);
         if upload {
             let res = server.upload(&created, bytes.clone()).await;
@@ -217,9 +221,12 @@ async fn one_client_script_sees_the_same_on_both_backends() {
         "lapsed before workers: 200 awaiting_upload",
         "photo listed: 200 queued",
         "text listed: 200 queued",
+        "huge listed: 200 queued",
         "lapsed listed: 200 expired",
         "photo done: succeeded -",
         "text done: failed not_an_image",
+        "truncated done: failed truncated_image",
+        "huge done: failed too_many_pixels",
         "lapsed done: expired upload_expired",
     ];
     for line in expected_tail {
