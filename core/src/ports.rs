@@ -16,7 +16,8 @@ use crate::job::{Job, JobId};
 /// Durable job records with compare-and-swap writes.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Stores a new job; its id is fresh.
+    /// Stores a new job; its id is fresh. A record with the same id is
+    /// refused (an error) and left as it was, never overwritten.
     async fn insert(&self, job: &Job) -> Result<(), StoreError>;
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// The owner's jobs, newest first, strictly older than `before` when given.
