@@ -118,6 +118,7 @@ pub async fn extend_keeps_a_delivery_hidden(backend: &dyn Backend) {
     let mut renewed_at = Instant::now();
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        hidden_now(queue, "between renewals").await;
         renewed_at = Instant::now();
         queue.extend(&first, VISIBILITY).await.expect("extend");
         hidden_now(queue, "renewed").await;
