@@ -11,7 +11,8 @@
 //!
 //! - [`jobs`]: round trip, duplicate ids, compare-and-swap, delete, listing.
 //! - [`blobs`]: presigned uploads, published objects, absent keys.
-//! - [`queue`]: visibility, lease renewal, release, ack, dead letters.
+//! - [`queue`]: waiting, batches, visibility, lease renewal, release, ack,
+//!   dead letters.
 //!
 //! This module names no adapter: the crate never depends on `pixpipe-local`,
 //! and the suite itself uses nothing of `pixpipe-aws`.
@@ -109,6 +110,7 @@ macro_rules! contract_tests {
             blobs::presigned_url_accepts_one_upload,
             blobs::published_object_round_trips_and_is_deleted,
             blobs::absent_objects_are_not_found_and_deletable,
+            queue::receive_waits_for_items_and_gives_at_most_max,
             queue::delivery_is_hidden_until_its_visibility_passes,
             queue::extend_keeps_a_delivery_hidden,
             queue::release_redelivers_after_the_delay,

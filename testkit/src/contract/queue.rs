@@ -1,4 +1,5 @@
-//! `WorkQueue`'s promises: a delivery stays hidden for its visibility
+//! `WorkQueue`'s promises: a waiting receive takes an item as it arrives,
+//! and at most `max` at a time; a delivery stays hidden for its visibility
 //! timeout and then comes back with `receive_count` one higher; `extend`
 //! keeps it hidden; `release(delay)` brings it back after the delay; `ack`
 //! removes it for good; after `max_receives()` receives without an ack the
@@ -85,6 +86,65 @@ async fn first_delivery(backend: &dyn Backend, visibility: Duration) -> (JobId, 
     let (first, received_at) = next_delivery(backend.queue(), visibility, LATE).await;
     assert_delivery(&first, job, 1);
     (job, first, received_at)
+}
+
+/// A waiting `receive` returns an item that arrives during its wait, without
+/// waiting the rest out; `receive(max, ..)` gives at most `max` deliveries,
+/// and each of several items is delivered once.
+pub async fn receive_waits_for_items_and_gives_at_most_max(backend: &dyn Backend) {
+    let queue = backend.queue();
+    let wait = Duration::from_secs(10);
+    let job = JobId::new();
+    let started = Instant::now();
+    let mut calls = 0;
+    let (got, ()) = tokio::join!(
+        async {
+            // A backend may drop a message that is no work item (SQS: the
+            // S3 test event) and return early; it should take one call.
+            loop {
+                calls += 1;
+                let got = queue.receive(10, LONG, wait).await.expect("receive");
+                if !got.is_empty() || calls == 3 {
+                    break got;
+                }
+            }
+        },
+        async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            backend.enqueue(job).await;
+        },
+    );
+    let after = started.elapsed();
+    assert_eq!(got.len(), 1, "after {calls} receives: {got:?}");
+    assert_delivery(&got[0], job, 1);
+    assert!(
+        after < wait - Duration::from_secs(3),
+        "an item arriving after 1 s was delivered after {after:?}"
+    );
+    queue.ack(&got[0]).await.expect("ack");
+
+    let jobs = [JobId::new(), JobId::new(), JobId::new()];
+    for job in jobs {
+        backend.enqueue(job).await;
+    }
+    let mut delivered = Vec::new();
+    let deadline = Instant::now() + LATE;
+    while delivered.len() < jobs.len() && Instant::now() < deadline {
+        let batch = queue
+            .receive(2, LONG, Duration::from_secs(1))
+            .await
+            .expect("receive");
+        assert!(batch.len() <= 2, "receive(2, ..) gave {batch:?}");
+        for delivery in batch {
+            assert_eq!(delivery.receive_count, 1, "{delivery:?}");
+            queue.ack(&delivery).await.expect("ack");
+            delivered.push(delivery.job_id);
+        }
+    }
+    delivered.sort_unstable();
+    let mut want = jobs.to_vec();
+    want.sort_unstable();
+    assert_eq!(delivered, want, "each item delivered once");
 }
 
 /// A received item is hidden from every receive until its visibility
