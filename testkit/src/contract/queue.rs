@@ -99,8 +99,9 @@ pub async fn receive_waits_for_items_and_gives_at_most_max(backend: &dyn Backend
     let mut calls = 0;
     let (got, ()) = tokio::join!(
         async {
-            // A backend may drop a message that is no work item (SQS: the
-            // S3 test event) and return early; it should take one call.
+            // SqsQueue drops a message that is no work item (the S3 test
+            // event) and returns at once with nothing: a few receives are
+            // allowed, not a busy loop.
             loop {
                 calls += 1;
                 let got = queue.receive(10, LONG, wait).await.expect("receive");
