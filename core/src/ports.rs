@@ -16,7 +16,8 @@ use crate::job::{Job, JobId};
 /// Durable job records with compare-and-swap writes.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Stores a new job; its id is fresh.
+    /// Stores a new job; its id is fresh. A record with the same id is
+    /// refused (an error) and left as it was, never overwritten.
     async fn insert(&self, job: &Job) -> Result<(), StoreError>;
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// The owner's jobs, newest first, strictly older than `before` when given.
@@ -106,6 +107,11 @@ pub trait WorkQueue: Send + Sync {
     /// `visibility` from now. Workers call it while they run a job, so the
     /// visibility timeout can be short and a dead worker's item comes back soon.
     async fn extend(&self, delivery: &Delivery, visibility: Duration) -> Result<(), QueueError>;
-    /// Receives after which an item goes to the dead-letter state.
+    /// The delivery that is a job's last attempt (a transient error on it
+    /// fails the job). The queue dead-letters an item that many receives
+    /// without an ack at the earliest: the local queue at exactly that many,
+    /// SQS at its redrive policy's `maxReceiveCount`, which `template.yaml`
+    /// sets one higher, so that a last attempt lost to a crash runs again
+    /// and can still fail its job.
     fn max_receives(&self) -> u32;
 }

@@ -6,7 +6,10 @@
 //!   (moto): tables, queues and their policy, buckets and their policies;
 //!   [`local_sdk`] / [`local_sdk_from_env`] for the SDK settings of that server.
 //! - [`metrics`]: [`MemoryMetrics`], EMF lines kept in memory.
+//! - [`contract`]: the ports' contract suite, run by each backend's tests
+//!   through [`contract_tests!`].
 
+pub mod contract;
 pub mod metrics;
 pub mod provision;
 pub mod template;

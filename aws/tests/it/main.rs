@@ -4,6 +4,7 @@
 //! cargo test -p pixpipe-aws; scripts/moto-server stop`.
 
 mod common;
+mod contract;
 mod deletion;
 mod dynamo;
 mod pipeline;
