@@ -105,7 +105,8 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn validated(self) -> anyhow::Result<ServeArgs> {
+    pub fn validated(mut self) -> anyhow::Result<ServeArgs> {
+        self.worker = self.worker.validate()?;
         anyhow::ensure!(
             (MIN_VISIBILITY.as_secs()..=43_200).contains(&self.visibility_timeout_secs),
             "--visibility-timeout-secs must be {} to 43200",

@@ -38,6 +38,10 @@ pub struct AwsConfig {
     pub endpoint_url: Option<String>,
 }
 
+/// How long a dead-letter queue's message that is not an S3 event stays
+/// hidden between reads: kept for inspection, looked at twice a day.
+pub const KEEP_POISON_HIDDEN: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
 /// The adapters, ready to hand to the API and the worker as `Arc<dyn _>`.
 #[derive(Debug, Clone)]
 pub struct Aws {
@@ -90,7 +94,11 @@ pub fn clients(cfg: &AwsConfig, sdk: &SdkConfig) -> Aws {
                 .only_bucket(&cfg.source_bucket),
         ),
         dead_letters: cfg.dead_letter_queue_url.as_ref().map(|url| {
-            Arc::new(SqsQueue::new(sqs, url, cfg.max_attempts).only_bucket(&cfg.source_bucket))
+            Arc::new(
+                SqsQueue::new(sqs, url, cfg.max_attempts)
+                    .only_bucket(&cfg.source_bucket)
+                    .keep_poison_hidden(KEEP_POISON_HIDDEN),
+            )
         }),
     }
 }

@@ -43,6 +43,7 @@ pub struct SqsQueue {
     queue_url: String,
     max_receives: u32,
     only_bucket: Option<String>,
+    poison_hidden_for: Option<Duration>,
 }
 
 fn queue_error(operation: &'static str, source: impl Into<pixpipe_core::BoxError>) -> QueueError {
@@ -63,12 +64,22 @@ impl SqsQueue {
             queue_url: queue_url.into(),
             max_receives,
             only_bucket: None,
+            poison_hidden_for: None,
         }
     }
 
     /// Ignores (logs and deletes) records of any bucket but `bucket`.
     pub fn only_bucket(mut self, bucket: impl Into<String>) -> Self {
         self.only_bucket = Some(bucket.into());
+        self
+    }
+
+    /// Hides a message that is not an S3 event for `hidden` when it is
+    /// received (for a dead-letter queue, which keeps such messages for
+    /// inspection and has no redrive of its own), instead of for the
+    /// receive's visibility timeout.
+    pub fn keep_poison_hidden(mut self, hidden: Duration) -> Self {
+        self.poison_hidden_for = Some(hidden);
         self
     }
 
@@ -180,7 +191,13 @@ impl WorkQueue for SqsQueue {
             };
             match self.read(&message, receipt) {
                 Read::Run(found) => deliveries.extend(found),
-                Read::Leave => {}
+                Read::Leave => {
+                    if let Some(hidden) = self.poison_hidden_for
+                        && let Err(e) = self.change_visibility(receipt, hidden).await
+                    {
+                        warn!(error = ?e, message_id = message.message_id().unwrap_or("?"), "could not hide a kept message");
+                    }
+                }
                 // Nothing to run: delete now. If that fails the message comes
                 // back after its visibility timeout and is dropped again.
                 Read::Delete => {

@@ -16,7 +16,10 @@
 use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Targets held at DEBUG or above because they log secrets at TRACE.
 pub const CAPPED_TARGETS: &[&str] = &[
@@ -65,7 +68,16 @@ pub fn directives(lambda_level: Option<&str>, rust_log: Option<&str>) -> String 
     format!("{base},{}", caps.join(","))
 }
 
-/// The filter [`init`] installs: [`directives`] with unparsable parts dropped.
+/// The filter no directive can lift, AND-ed with the level filter: each of
+/// [`CAPPED_TARGETS`], and every target under it, at DEBUG at most, whatever
+/// `RUST_LOG` names (a longer target, a span).
+pub fn caps() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(CAPPED_TARGETS.iter().map(|t| (*t, LevelFilter::DEBUG)))
+}
+
+/// The level filter [`init`] installs: [`directives`] with unparsable parts dropped.
 pub fn env_filter(lambda_level: Option<&str>, rust_log: Option<&str>) -> EnvFilter {
     EnvFilter::builder().parse_lossy(directives(lambda_level, rust_log))
 }
@@ -93,16 +105,16 @@ pub fn init(output: Output) {
         .with_writer(writer)
         .with_ansi(ansi);
     let result = if json {
-        builder
+        let builder = builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .with_span_list(true)
-            .try_init()
+            .with_span_list(true);
+        builder.finish().with(caps()).try_init()
     } else if output == Output::Lambda {
-        builder.without_time().try_init()
+        builder.without_time().finish().with(caps()).try_init()
     } else {
-        builder.try_init()
+        builder.finish().with(caps()).try_init()
     };
     drop(result);
 }
@@ -115,7 +127,7 @@ mod tests {
     use super::*;
 
     fn enabled(filter: EnvFilter, target_trace: bool) -> bool {
-        let subscriber = tracing_subscriber::registry().with(filter);
+        let subscriber = tracing_subscriber::registry().with(filter).with(caps());
         tracing::subscriber::with_default(subscriber, || {
             if target_trace {
                 tracing::enabled!(target: "lambda_runtime::layers::api_response", Level::TRACE)
@@ -148,6 +160,18 @@ mod tests {
             ),
             true
         ));
+        // Nor through a longer target or a span directive.
+        for directives in [
+            "aws_sigv4::http_request=trace",
+            "lambda_runtime::layers::api_response=trace",
+            "aws_smithy_runtime::client=trace",
+            "[sqs_message]=trace",
+        ] {
+            assert!(
+                !enabled(env_filter(None, Some(directives)), true),
+                "{directives}"
+            );
+        }
         // The cap leaves everything else at TRACE.
         assert!(enabled(env_filter(None, Some("trace")), false));
     }

@@ -7,14 +7,17 @@ use pixpipe_worker::callback::MIN_SECRET_LEN;
 use pixpipe_worker::metrics::MetricsSink;
 use pixpipe_worker::{CallbackConfig, CallbackSecret, Notifier};
 
+use crate::ConfigError;
+
 /// Settings only the workers read (flags, or the environment variables named).
 #[derive(Clone, clap::Args)]
 pub struct WorkerArgs {
     /// Key of callback signatures, at least 16 bytes (local backend default:
     /// generated once into the data dir as `callback-secret`; on AWS, unset
     /// means callbacks are not sent).
-    #[arg(long, env = "PIXPIPE_CALLBACK_SECRET", hide_env_values = true,
-          value_parser = secret)]
+    /// Checked by [`WorkerArgs::validate`], not by clap, whose errors print
+    /// the refused value.
+    #[arg(long, env = "PIXPIPE_CALLBACK_SECRET", hide_env_values = true)]
     pub callback_secret: Option<String>,
     /// Attempts per callback delivery (1 to 10).
     #[arg(long, env = "PIXPIPE_CALLBACK_ATTEMPTS", default_value_t = 5,
@@ -27,7 +30,13 @@ pub struct WorkerArgs {
     pub callback_retry_ms: u64,
     /// `emf`: one CloudWatch Embedded Metric Format line on stdout per
     /// finished job; `off`: none.
-    #[arg(long, env = "PIXPIPE_METRICS", value_enum, default_value = "off")]
+    #[arg(
+        long,
+        env = "PIXPIPE_METRICS",
+        value_enum,
+        ignore_case = true,
+        default_value = "off"
+    )]
     pub metrics: Metrics,
 }
 
@@ -66,14 +75,23 @@ impl std::fmt::Debug for WorkerArgs {
     }
 }
 
-fn secret(raw: &str) -> Result<String, String> {
-    let raw = raw.trim();
-    CallbackSecret::new(raw)
-        .map(|_| raw.to_owned())
-        .ok_or_else(|| format!("must be at least {MIN_SECRET_LEN} bytes"))
-}
-
 impl WorkerArgs {
+    /// Checks what clap does not: the callback secret's length (an error
+    /// never carries the secret). Surrounding whitespace is not part of it.
+    pub fn validate(mut self) -> Result<Self, ConfigError> {
+        if let Some(raw) = self.callback_secret.take() {
+            let secret = raw.trim();
+            if CallbackSecret::new(secret).is_none() {
+                return Err(ConfigError::Invalid {
+                    name: "PIXPIPE_CALLBACK_SECRET".into(),
+                    reason: format!("must be at least {MIN_SECRET_LEN} bytes"),
+                });
+            }
+            self.callback_secret = Some(secret.to_owned());
+        }
+        Ok(self)
+    }
+
     /// The callback sender, signing with `secret` (`None`: callbacks are not
     /// sent), to private addresses too when `allow_private`.
     pub fn notifier(&self, secret: Option<&str>, allow_private: bool) -> Notifier {

@@ -32,9 +32,22 @@ pub struct WorkerFunction {
     pub aws: AwsArgs,
 }
 
-/// Reads a function's settings from the process environment.
-pub fn from_env<T: clap::Parser>() -> Result<T, ConfigError> {
-    pixpipe_config::from_env()
+#[cfg(feature = "api")]
+impl ApiFunction {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        pixpipe_config::from_env()
+    }
+}
+
+#[cfg(feature = "worker")]
+impl WorkerFunction {
+    /// Reads the settings from the process environment, and checks them.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut settings: Self = pixpipe_config::from_env()?;
+        settings.worker = settings.worker.validate()?;
+        Ok(settings)
+    }
 }
 
 #[cfg(all(test, feature = "api", feature = "worker"))]

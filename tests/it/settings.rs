@@ -56,3 +56,17 @@ fn upload_urls_live_at_most_seven_days_on_every_backend() {
         assert!(refused && text.contains("604800"), "{backend}: {text}");
     }
 }
+
+/// A refused callback secret is named, never printed (clap's own errors
+/// print the value, so the length is checked after parsing).
+#[test]
+fn a_short_callback_secret_is_refused_without_being_printed() {
+    for (flags, vars) in [
+        (vec!["--callback-secret", "short-secret-xy"], vec![]),
+        (vec![], vec![("PIXPIPE_CALLBACK_SECRET", "short-secret-xy")]),
+    ] {
+        let (refused, text) = serve(&flags, &vars);
+        assert!(refused && text.contains("PIXPIPE_CALLBACK_SECRET"), "{text}");
+        assert!(!text.contains("short-secret-xy"), "printed: {text}");
+    }
+}

@@ -21,9 +21,9 @@ use crate::Notifier;
 /// The failure message of a dead-lettered job.
 pub const MESSAGE: &str = "every delivery of this job ended without an answer (the worker crashed, or ran out of memory or time); it will not be retried";
 
-/// How long a dead letter that names no job (poison) stays hidden before it
-/// is read again: it is kept in the queue for inspection, not consumed.
-pub const KEEP_HIDDEN: Duration = Duration::from_secs(12 * 3600);
+/// How long a received dead letter stays hidden while its job is failed: a
+/// process that dies meanwhile leaves it to be read again this soon.
+pub const LEASE: Duration = Duration::from_secs(60);
 
 /// Fails job `id` with `processing_failed` unless it has ended, and sends its
 /// callback when this call ended it. `Ok(None)`: no such job (deleted).
@@ -53,8 +53,8 @@ pub async fn fail_job(
 }
 
 /// Reads `dead_letters` until `shutdown` turns true, failing each job named
-/// there and deleting its message. Messages that name no job are left hidden
-/// for [`KEEP_HIDDEN`] by the queue's reading (see `pixpipe_aws::messages`).
+/// there and deleting its message. Messages that are not S3 events never
+/// reach this loop: the queue's reading keeps them (see `pixpipe_aws::messages`).
 pub async fn watch_queue(
     dead_letters: Arc<dyn WorkQueue>,
     jobs: Arc<dyn JobStore>,
@@ -65,7 +65,7 @@ pub async fn watch_queue(
     let mut pause = Duration::from_secs(1);
     while !*shutdown.borrow() {
         let received = tokio::select! {
-            r = dead_letters.receive(10, KEEP_HIDDEN, poll_wait) => r,
+            r = dead_letters.receive(10, LEASE, poll_wait) => r,
             _ = shutdown.changed() => break,
         };
         let batch = match received {

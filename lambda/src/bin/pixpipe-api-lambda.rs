@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use pixpipe_config::telemetry::{self, Output};
 use pixpipe_config::{Warning, startup};
-use pixpipe_lambda::{ApiFunction, api_app, api_state, config};
+use pixpipe_lambda::{ApiFunction, api_app, api_state};
 use tracing::error;
 
 #[tokio::main]
@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let settings: ApiFunction = config::from_env().context("reading the settings")?;
+    let settings = ApiFunction::from_env().context("reading the settings")?;
     let (_, aws) = startup::connect_aws(&settings.aws, &settings.job)
         .await
         .context("reading the AWS resource names")?;

@@ -12,7 +12,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use pixpipe_config::telemetry::{self, Output};
 use pixpipe_config::{Warning, startup};
-use pixpipe_lambda::{WorkerDeps, WorkerFunction, config, handle_batch};
+use pixpipe_lambda::{WorkerDeps, WorkerFunction, handle_batch};
 use tracing::{error, warn};
 
 fn main() -> anyhow::Result<()> {
@@ -33,7 +33,7 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let settings: WorkerFunction = config::from_env().context("reading the settings")?;
+    let settings = WorkerFunction::from_env().context("reading the settings")?;
     let (cfg, aws) = startup::connect_aws(&settings.aws, &settings.job)
         .await
         .context("reading the AWS resource names")?;
