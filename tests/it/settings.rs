@@ -66,7 +66,10 @@ fn a_short_callback_secret_is_refused_without_being_printed() {
         (vec![], vec![("PIXPIPE_CALLBACK_SECRET", "short-secret-xy")]),
     ] {
         let (refused, text) = serve(&flags, &vars);
-        assert!(refused && text.contains("PIXPIPE_CALLBACK_SECRET"), "{text}");
+        assert!(
+            refused && text.contains("PIXPIPE_CALLBACK_SECRET"),
+            "{text}"
+        );
         assert!(!text.contains("short-secret-xy"), "printed: {text}");
     }
 }
