@@ -40,6 +40,13 @@ pub(crate) struct Decoded {
     pub orientation: Orientation,
 }
 
+/// Test-only (feature `fault-injection`, never in a deployed build): decoding
+/// a source that ends with these bytes panics inside the decoder guard, as a
+/// third-party decoder might. A valid image with them appended gets past
+/// sniffing and probing (both read the header only) to the decoder.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_INJECTION_MARKER: &[u8] = b"pixpipe:panic";
+
 /// Decodes `bytes`, whose header `probe` has already read and checked.
 ///
 /// A panic inside a third-party decoder is caught and reported as `Corrupt`,
@@ -58,6 +65,10 @@ pub(crate) fn decode(
 
     let format = probe.format.name();
     let run = || {
+        #[cfg(feature = "fault-injection")]
+        if bytes.ends_with(FAULT_INJECTION_MARKER) {
+            panic!("fault injection: the source ends with the panic marker");
+        }
         let orientation = || {
             exif::find_block(bytes)
                 .map(exif::orientation)

@@ -78,6 +78,9 @@ pub use probe::{Probe, probe};
 pub use sniff::{SourceFormat, sniff};
 pub use watermark::{MAX_WATERMARK_BYTES, MAX_WATERMARK_SIDE, Watermark};
 
+#[cfg(feature = "fault-injection")]
+pub use decode::FAULT_INJECTION_MARKER;
+
 use crate::cascade::Cascade;
 use crate::copyright::Rights;
 use crate::gravity::Thumbnail;

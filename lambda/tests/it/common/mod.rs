@@ -9,9 +9,12 @@
 pub mod doubles;
 
 use aws_config::SdkConfig;
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use pixpipe_aws::{Aws, AwsConfig, clients};
 use pixpipe_core::{Job, JobId, NewJob, Service, Settings, UploadTicket};
 use pixpipe_testkit::Plan;
+use serde_json::{Value, json};
 use std::io::Cursor;
 
 const HOW_TO: &str = "start it with `scripts/moto-server` and run \
@@ -131,4 +134,49 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     }
     assert!(!out.contains("${"), "unfilled placeholder in fixture");
     out
+}
+
+/// Receives from the queue until a body mentions `needle`, and returns every
+/// message received as the SQS event Lambda's event source mapping would send.
+pub async fn sqs_event_with(env: &Env, needle: &str) -> SqsEvent {
+    let sqs = env.aws.queue.client();
+    let mut records = Vec::new();
+    for _ in 0..10 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&env.cfg.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        for message in out.messages.unwrap_or_default() {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str().to_owned(), Value::from(v.as_str())))
+                .collect();
+            records.push(json!({
+                "messageId": message.message_id(),
+                "receiptHandle": message.receipt_handle(),
+                "body": message.body(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": env.queue_arn,
+                "awsRegion": "us-east-1",
+            }));
+        }
+        if records
+            .iter()
+            .any(|r| r["body"].as_str().is_some_and(|b| b.contains(needle)))
+        {
+            return serde_json::from_value(json!({ "Records": records })).expect("an SqsEvent");
+        }
+    }
+    let bodies: Vec<&Value> = records.iter().map(|r| &r["body"]).collect();
+    panic!("no notification for {needle} arrived; got {bodies:?}");
 }
