@@ -292,17 +292,13 @@ async fn receive(state: &LocalHttp, id: JobId, body: Body, len: u64) -> Result<(
         {
             Some(job) if job.status == JobStatus::AwaitingUpload => {
                 let (part, target) = (part.path.clone(), final_path.clone());
-                tokio::task::spawn_blocking(move || {
-                    std::fs::remove_file(&target).map_err(io_err("remove", &target))?;
-                    link_into_place(&part, &target, &dir).map_err(|e| {
-                        e.unwrap_or_else(|| {
-                            io_err("link", &target)(io::ErrorKind::AlreadyExists.into())
-                        })
-                    })
-                })
-                .await
-                .map_err(|e| internal(e.into()))?
-                .map_err(internal)?;
+                // Replaced in one rename: a read that queues the job from the
+                // orphan meanwhile, and a worker that reads it, always find a
+                // whole source in place (either upload of this same ticket).
+                tokio::task::spawn_blocking(move || replace_in_place(&part, &target, &dir))
+                    .await
+                    .map_err(|e| internal(e.into()))?
+                    .map_err(internal)?;
             }
             Some(_) => return Err(conflict()),
             None => return Err(job_not_found()),
@@ -391,6 +387,19 @@ fn too_slow(state: &LocalHttp, slow: TooSlow, len: u64) -> StorageError {
 /// Hard-links the finished part file to its final name (never replacing an
 /// existing file: `Err(None)`) and fsyncs the directory. The part file stays,
 /// still holding the upload lock, until the job is queued.
+/// Puts a copy (a hard link) of `part` over `target` in one rename, keeping
+/// `part` (the upload lock), and syncs `dir`.
+fn replace_in_place(part: &FsPath, target: &FsPath, dir: &FsPath) -> Result<(), FsBlobError> {
+    let mut staged = target.as_os_str().to_owned();
+    // A `.part` name: a crash leaves it to the start-up sweep of those.
+    staged.push(".replacing.part");
+    let staged = std::path::PathBuf::from(staged);
+    let _ = std::fs::remove_file(&staged);
+    std::fs::hard_link(part, &staged).map_err(io_err("link", &staged))?;
+    std::fs::rename(&staged, target).map_err(io_err("rename", target))?;
+    sync_dir(dir).map_err(io_err("sync", dir))
+}
+
 fn link_into_place(
     part: &FsPath,
     target: &FsPath,
