@@ -21,7 +21,8 @@
 //! lost to a crash or timeout run again. With less, messages reach the
 //! dead-letter queue while their job still says `processing`.
 //!
-//! Each job finished (succeeded or failed) writes one CloudWatch Embedded
+//! With `PIXPIPE_METRICS=emf` (set by `template.yaml`), each job finished
+//! (succeeded or failed) writes one CloudWatch Embedded
 //! Metric Format line to stdout ([`pixpipe_worker::metrics`]).
 //!
 //! Duplicate deliveries are safe: the pipeline's claim lets one delivery of an

@@ -4,8 +4,9 @@
 //! `DurationMs` (Milliseconds), `MegapixelsIn` (None), `BytesOut` (Bytes);
 //! `job_id` and `error_code` ride along as properties for Logs Insights.
 //!
-//! The Lambda worker always writes them to stdout; `pixpipe serve` does when
-//! `PIXPIPE_METRICS=emf`. [`MetricsSink`] hands each line to an [`EmfWriter`]
+//! Written to stdout when the setting `PIXPIPE_METRICS` is `emf`
+//! (`pixpipe_config::WorkerArgs`; `template.yaml` sets it for the Lambda
+//! functions). [`MetricsSink`] hands each line to an [`EmfWriter`]
 //! ([`Stdout`] here; any other destination implements the trait).
 
 use std::fmt;
@@ -16,9 +17,6 @@ use pixpipe_core::JobId;
 use serde_json::{Value, json};
 
 use crate::pipeline::{Outcome, RunStats};
-
-/// The environment variable that turns EMF lines on for long-running workers.
-pub const METRICS_ENV: &str = "PIXPIPE_METRICS";
 
 /// The EMF line of a finished job; `None` for a skipped or retried delivery.
 pub fn emf_line(job_id: JobId, outcome: &Outcome, timestamp_ms: i64) -> Option<String> {
@@ -92,14 +90,6 @@ impl MetricsSink {
     /// One line each on stdout (CloudWatch Logs on Lambda).
     pub fn stdout() -> Self {
         MetricsSink::To(Arc::new(Stdout))
-    }
-
-    /// [`MetricsSink::stdout`] when `PIXPIPE_METRICS=emf`, else off.
-    pub fn from_env() -> Self {
-        match std::env::var(METRICS_ENV) {
-            Ok(v) if v.trim().eq_ignore_ascii_case("emf") => MetricsSink::stdout(),
-            _ => MetricsSink::Off,
-        }
     }
 
     /// Writes the line of `outcome`, if it finished the job.
