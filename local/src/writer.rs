@@ -220,18 +220,14 @@ fn run(mut conn: Connection, rx: &mpsc::Receiver<Task>, counters: &Counters) {
                 Err(_) => break,
             }
         }
-        let committed = commit_batch(&mut conn, batch);
-        if committed > 0 {
-            counters.writes.fetch_add(committed, Ordering::Relaxed);
-            counters.commits.fetch_add(1, Ordering::Relaxed);
-        }
+        commit_batch(&mut conn, batch, counters);
     }
 }
 
 /// Runs `batch` in one transaction, each closure in its own savepoint,
-/// commits once, then answers every caller. Returns how many writes that
-/// commit made durable.
-fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Work>>) -> u64 {
+/// commits once, counts the writes that commit made durable in `counters`,
+/// then answers every caller (so an answered caller sees its commit counted).
+fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Work>>, counters: &Counters) {
     // Closures that ran in the open transaction, answered after its commit,
     // and how many of them succeeded.
     let mut ran: Vec<(Box<dyn Work>, bool)> = Vec::with_capacity(batch.len());
@@ -300,10 +296,14 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Box<dyn Work>>) -> u64 {
         Ok(()) => ran.iter().filter(|(_, ok)| *ok).count(),
         Err(_) => 0,
     };
+    if committed > 0 {
+        let committed = u64::try_from(committed).unwrap_or(u64::MAX);
+        counters.writes.fetch_add(committed, Ordering::Relaxed);
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+    }
     for (work, _) in ran {
         work.answer(commit.as_ref().map(|_| ()));
     }
-    u64::try_from(committed).unwrap_or(u64::MAX)
 }
 
 /// A SQLite failure with the given result code and message.
