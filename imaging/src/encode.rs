@@ -1,7 +1,8 @@
 //! Encoding a finished raster: JPEG with libjpeg-turbo (4:2:0, Huffman
 //! tables optimised per image; one interleaved baseline scan, or
 //! progressive scans on request), WebP with
-//! libwebp (lossy or lossless), PNG with the `image` crate. No metadata is
+//! libwebp (lossy or lossless), PNG with the `image` crate, AVIF with rav1e
+//! (see `avif`, whose budget picks each AVIF job's speed). No metadata is
 //! written except, on request, a minimal EXIF block carrying the source's
 //! Copyright and Artist (see `copyright`). [`encode_all`] encodes one
 //! image's variants side by side on a few threads.
@@ -13,6 +14,7 @@ use image::ImageEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use webp::{PixelLayout, WebPConfig};
 
+use crate::avif;
 use crate::error::ImagingError;
 use crate::options::{Format, Variant};
 use crate::pixels::{Layout, Pixels};
@@ -32,14 +34,19 @@ pub(crate) struct Job<'a> {
     pub variant: &'a Variant,
     /// The EXIF block to embed, if any.
     pub exif: Option<&'a [u8]>,
+    /// The rav1e speed of an AVIF job (chosen by `avif::plan`).
+    pub avif_speed: u8,
 }
 
 /// Encodes every job, largest first, on up to `threads` threads (the calling
 /// thread included; fewer if the system will not start more). The bytes come
 /// back in the order of `jobs`; the first failure in that order is returned.
 pub(crate) fn encode_all(jobs: &[Job<'_>], threads: usize) -> Result<Vec<Vec<u8>>, ImagingError> {
-    let run = |job: &Job<'_>| encode(job.pixels, job.variant, job.exif);
-    let threads = threads.clamp(1, jobs.len().max(1));
+    let workers = threads.clamp(1, jobs.len().max(1));
+    // One job alone may use every thread inside its encoder (rav1e does).
+    let inner = if workers == 1 { threads.max(1) } else { 1 };
+    let run = |job: &Job<'_>| encode(job, inner);
+    let threads = workers;
     if threads == 1 {
         return jobs.iter().map(run).collect();
     }
@@ -74,18 +81,17 @@ pub(crate) fn encode_all(jobs: &[Job<'_>], threads: usize) -> Result<Vec<Vec<u8>
         .collect()
 }
 
-/// Encodes `pixels` (straight alpha; for JPEG any alpha is ignored) as
-/// `variant` asks, embedding `exif` (a TIFF block) when given.
-pub(crate) fn encode(
-    pixels: &Pixels,
-    variant: &Variant,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, ImagingError> {
+/// Encodes `job.pixels` (straight alpha; for JPEG any alpha is ignored) as
+/// its variant asks, embedding its `exif` (a TIFF block) when given; an
+/// encoder that can use threads gets `threads`.
+pub(crate) fn encode(job: &Job<'_>, threads: usize) -> Result<Vec<u8>, ImagingError> {
+    let (pixels, variant, exif) = (job.pixels, job.variant, job.exif);
     let quality = variant.quality.clamp(1, 100);
     match variant.format {
         Format::Jpeg => jpeg(pixels, quality, variant.progressive, exif),
         Format::Png => png(pixels, exif),
         Format::Webp => webp(pixels, quality, variant.lossless, exif),
+        Format::Avif => avif::encode(pixels, quality, job.avif_speed, threads, exif),
     }
 }
 
@@ -238,6 +244,16 @@ mod tests {
     use super::*;
     use crate::options::Fit;
 
+    fn one(pixels: &Pixels, variant: &Variant, exif: Option<&[u8]>) -> Encoded {
+        let job = Job {
+            pixels,
+            variant,
+            exif,
+            avif_speed: 10,
+        };
+        encode(&job, 1)
+    }
+
     fn opts(format: Format) -> Variant {
         Variant {
             quality: 80,
@@ -254,11 +270,25 @@ mod tests {
             (Format::Webp, image::ImageFormat::WebP),
         ] {
             for exif in [None, Some(&b"II*\0\x08\0\0\0\0\0\0\0\0\0"[..])] {
-                let bytes = encode(&px, &opts(format), exif).expect("encodes");
+                let bytes = one(&px, &opts(format), exif).expect("encodes");
                 let back =
                     image::load_from_memory_with_format(&bytes, image_format).expect("decodes");
                 assert_eq!((back.width(), back.height()), (17, 9), "{format:?}");
             }
+        }
+    }
+
+    /// The AVIF's `ispe` box states the raster's size (decoding it is left
+    /// to the integration tests, which have `avifdec`).
+    #[test]
+    fn avif_states_its_size_with_and_without_alpha() {
+        for layout in [Layout::Rgb, Layout::Rgba] {
+            let px = Pixels::filled(17, 9, layout, [200, 10, 10, 128]);
+            let bytes = one(&px, &opts(Format::Avif), None).expect("encodes");
+            assert_eq!(&bytes[4..12], b"ftypavif");
+            let at = bytes.windows(4).position(|w| w == b"ispe").expect("ispe") + 8;
+            let side = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().expect("4"));
+            assert_eq!((side(at), side(at + 4)), (17, 9), "{layout:?}");
         }
     }
 
@@ -273,7 +303,7 @@ mod tests {
                     progressive,
                     ..opts(Format::Jpeg)
                 };
-                let bytes = encode(&px, &v, None).expect("encodes");
+                let bytes = one(&px, &v, None).expect("encodes");
                 let back = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
                 assert!(
                     back.pixels().all(|p| p.0.iter().all(|&c| c >= 250)),
@@ -292,6 +322,7 @@ mod tests {
             pixels,
             variant,
             exif: None,
+            avif_speed: 10,
         };
         for threads in [1, 2, 4] {
             let ok = encode_all(&[job(&small, &jpeg), job(&small, &webp)], threads);
@@ -305,12 +336,12 @@ mod tests {
     fn oversized_outputs_are_errors() {
         let px = Pixels::filled(16384, 1, Layout::Rgb, [0; 4]);
         assert!(matches!(
-            encode(&px, &opts(Format::Webp), None),
+            one(&px, &opts(Format::Webp), None),
             Err(ImagingError::Encode(_))
         ));
         let px = Pixels::filled(65536, 1, Layout::Rgb, [0; 4]);
         assert!(matches!(
-            encode(&px, &opts(Format::Jpeg), None),
+            one(&px, &opts(Format::Jpeg), None),
             Err(ImagingError::Encode(_))
         ));
     }

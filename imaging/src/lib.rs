@@ -15,7 +15,11 @@
 //! - `pixels`: the raster type; premultiply, flatten, orient, pad.
 //! - `resize`: crop + Lanczos3 resampling (box pre-shrink for >3x reductions),
 //!   one resizer reused for all variants.
-//! - `encode`: JPEG (libjpeg-turbo), PNG (image), WebP (libwebp).
+//! - `encode`: JPEG (libjpeg-turbo), PNG (image), WebP (libwebp), AVIF (rav1e).
+//! - `avif`: the AVIF encoder and the per-job CPU budget that picks its speed.
+//! - `placeholder`: ThumbHash, BlurHash and dominant colour of the smallest variant.
+//! - `facts`: what the source was (format, upright size, alpha, frames, ICC
+//!   profile, orientation, metadata the outputs drop).
 //! - `gravity`: where `cover` crops: compass points and the smart crops.
 //! - `watermark`: the PNG overlay ([`Watermark`]), scaled, placed, blended.
 //! - `exif`: finds the EXIF block in a container and reads it (kamadak-exif, capped).
@@ -43,10 +47,14 @@
 //!       the source);
 //!    4. pad for `contain` with the background; draw the watermark;
 //!       flatten onto the background (JPEG) or un-premultiply;
-//! 4. Encode the finished rasters, on up to `Limits::max_threads` threads
+//! 4. Compute the placeholder from the smallest finished raster; plan the
+//!    AVIF outputs against the job's CPU budget (`avif`).
+//! 5. Encode the finished rasters, on up to `Limits::max_threads` threads
 //!    (largest first), writing no metadata but, on request, Copyright and
-//!    Artist. The source is freed before encoding starts.
+//!    Artist. The source is freed before encoding starts. An AVIF the budget
+//!    skips is not encoded; the others still are.
 
+pub mod avif;
 mod cascade;
 mod colour;
 mod copyright;
@@ -54,6 +62,7 @@ mod decode;
 mod encode;
 mod error;
 mod exif;
+mod facts;
 mod geometry;
 mod gif_canvas;
 mod gravity;
@@ -61,6 +70,7 @@ mod heic;
 mod jpeg;
 mod markers;
 mod pixels;
+mod placeholder;
 mod probe;
 mod render;
 mod resize;
@@ -72,8 +82,13 @@ mod webp_canvas;
 
 pub mod options;
 
+pub use avif::AvifPlan;
 pub use error::ImagingError;
-pub use options::{Colour, Fit, Format, Gravity, Limits, Variant, WatermarkPlacement};
+pub use facts::{Metadata, SourceFacts};
+pub use options::{
+    Colour, DEFAULT_AVIF_BUDGET, Fit, Format, Gravity, Limits, Variant, WatermarkPlacement,
+};
+pub use placeholder::{BLURHASH_COMPONENTS, Placeholder};
 pub use probe::{Probe, probe};
 pub use sniff::{SourceFormat, sniff};
 pub use watermark::{MAX_WATERMARK_BYTES, MAX_WATERMARK_SIDE, Watermark};
@@ -95,6 +110,20 @@ pub struct Output {
     pub width: u32,
     pub height: u32,
     pub bytes: Vec<u8>,
+    /// The rav1e speed an AVIF was encoded at (chosen by the job's budget);
+    /// `None` for other formats.
+    pub avif_speed: Option<u8>,
+}
+
+/// Everything one run of the engine makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    /// One per variant, in the order asked for; `None` for an AVIF variant
+    /// skipped because the job's AVIF budget could not afford it.
+    pub outputs: Vec<Option<Output>>,
+    pub source: SourceFacts,
+    /// From the smallest variant's pixels.
+    pub placeholder: Option<Placeholder>,
 }
 
 /// Makes one [`Output`] per variant, in the same order, from one decode of
@@ -107,13 +136,25 @@ pub fn process(
     process_with(bytes, variants, limits, None)
 }
 
-/// [`process`], drawing `watermark` on the variants that ask for one.
+/// [`process`], drawing `watermark` on the variants that ask for one. An
+/// AVIF variant the budget skips is left out of the list.
 pub fn process_with(
     bytes: &[u8],
     variants: &[Variant],
     limits: &Limits,
     watermark: Option<&Watermark>,
 ) -> Result<Vec<Output>, ImagingError> {
+    make(bytes, variants, limits, watermark).map(|m| m.outputs.into_iter().flatten().collect())
+}
+
+/// [`process_with`], also reporting the source's facts, the placeholder,
+/// and which AVIF variants the budget skipped.
+pub fn make(
+    bytes: &[u8],
+    variants: &[Variant],
+    limits: &Limits,
+    watermark: Option<&Watermark>,
+) -> Result<Made, ImagingError> {
     if watermark.is_none() && variants.iter().any(|v| v.watermark.is_some()) {
         return Err(ImagingError::WatermarkMissing);
     }
@@ -123,6 +164,23 @@ pub fn process_with(
     let decoded = decode::decode(bytes, &probe, limits, &jpeg_shrink)?;
     let orientation = decoded.orientation;
     let mut source = decoded.pixels;
+    let scan = facts::scan(bytes, probe.format);
+    let upright = if geometry::transposes(orientation) {
+        (probe.height, probe.width)
+    } else {
+        full
+    };
+    let facts = SourceFacts {
+        format: probe.format,
+        width: upright.0,
+        height: upright.1,
+        has_alpha: source.layout() == pixels::Layout::Rgba,
+        frames: scan.frames,
+        icc_profile: scan.icc_profile,
+        orientation: orientation.to_exif(),
+        bytes: bytes.len() as u64,
+        metadata_removed: scan.metadata_removed,
+    };
 
     let mut resampler = Resampler::new();
     source.premultiply(resampler.mul_div())?;
@@ -164,25 +222,56 @@ pub fn process_with(
     // The source and the kept rasters are no longer needed while encoding
     // (`shared`, which borrows them, is not used past this point).
     drop((cascade, thumbnail, source));
-    let jobs: Vec<encode::Job<'_>> = finished
+    let finished: Vec<Pixels> = finished.into_iter().flatten().collect();
+    let placeholder = finished
         .iter()
-        .flatten()
+        .min_by_key(|p| u64::from(p.width()) * u64::from(p.height()))
+        .and_then(placeholder::compute);
+    let avif_sizes: Vec<Option<u64>> = finished
+        .iter()
         .zip(variants)
-        .map(|(pixels, variant)| encode::Job {
-            pixels,
-            variant,
-            exif: exif.as_deref().filter(|_| variant.keep_copyright),
+        .map(|(p, v)| {
+            (v.format == Format::Avif).then(|| u64::from(p.width()) * u64::from(p.height()))
         })
         .collect();
-    let encoded = encode::encode_all(&jobs, limits.max_threads)?;
-    Ok(jobs
+    let plans = avif::plan(&avif_sizes, limits);
+    let (index, jobs): (Vec<usize>, Vec<encode::Job<'_>>) = finished
         .iter()
-        .zip(encoded)
-        .map(|(job, bytes)| Output {
+        .zip(variants)
+        .zip(&plans)
+        .enumerate()
+        .filter_map(|(i, ((pixels, variant), plan))| {
+            let avif_speed = match plan {
+                Some(AvifPlan::Skip) => return None,
+                Some(AvifPlan::Speed(speed)) => *speed,
+                None => 0,
+            };
+            let exif = exif.as_deref().filter(|_| variant.keep_copyright);
+            Some((
+                i,
+                encode::Job {
+                    pixels,
+                    variant,
+                    exif,
+                    avif_speed,
+                },
+            ))
+        })
+        .unzip();
+    let encoded = encode::encode_all(&jobs, limits.max_threads)?;
+    let mut outputs: Vec<Option<Output>> = vec![None; variants.len()];
+    for ((i, job), bytes) in index.into_iter().zip(&jobs).zip(encoded) {
+        outputs[i] = Some(Output {
             format: job.variant.format,
             width: job.pixels.width(),
             height: job.pixels.height(),
             bytes,
-        })
-        .collect())
+            avif_speed: (job.variant.format == Format::Avif).then_some(job.avif_speed),
+        });
+    }
+    Ok(Made {
+        outputs,
+        source: facts,
+        placeholder,
+    })
 }

@@ -35,6 +35,9 @@ pub enum Format {
     Jpeg,
     Png,
     Webp,
+    /// AV1 in HEIF (8-bit 4:4:4, alpha kept), at a speed the job's CPU
+    /// budget picks; see [`crate::avif`].
+    Avif,
 }
 
 impl Format {
@@ -44,6 +47,7 @@ impl Format {
             Format::Jpeg => "jpg",
             Format::Png => "png",
             Format::Webp => "webp",
+            Format::Avif => "avif",
         }
     }
 
@@ -53,6 +57,7 @@ impl Format {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
             Format::Webp => "image/webp",
+            Format::Avif => "image/avif",
         }
     }
 }
@@ -299,7 +304,13 @@ pub struct Limits {
     /// included (1: all on the calling thread). The default is the number of
     /// CPUs, at most 4.
     pub max_threads: usize,
+    /// CPU time one job may spend encoding AVIF, all its AVIF variants
+    /// together: it picks their speed, or skips them (see [`crate::avif`]).
+    pub avif_budget: std::time::Duration,
 }
+
+/// The default of [`Limits::avif_budget`]: 20 CPU seconds.
+pub const DEFAULT_AVIF_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -309,6 +320,7 @@ impl Default for Limits {
             max_dimension: 65_535,
             max_alloc: 512 * 1024 * 1024,
             max_threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+            avif_budget: DEFAULT_AVIF_BUDGET,
         }
     }
 }

@@ -1,0 +1,188 @@
+//! AVIF: the encoder (rav1e through `ravif`, 8-bit 4:4:4, alpha kept) and the
+//! CPU budget that picks its speed.
+//!
+//! AV1 is slow to encode and its cost grows with the pixels encoded, so the
+//! speed of a job's AVIF variants is chosen before any is encoded, from their
+//! megapixels and a per-job budget of CPU seconds ([`Limits::avif_budget`]):
+//!
+//! 1. the slowest (smallest-file) speed of [`SPEEDS`] at which all of the
+//!    job's AVIF variants fit the budget, by the cost model [`cpu_seconds`];
+//! 2. if none fits, the fastest speed for as many variants as fit, smallest
+//!    first; the rest are skipped ([`AvifPlan::Skip`]) and the job still
+//!    succeeds with its other variants.
+//!
+//! The model is a cost per megapixel at each speed, measured single-threaded
+//! on this engine's build (`pixpipe bench --avif`, see `bench/README.md`) and
+//! rounded up, so that a plan is pessimistic: a job never spends much more
+//! than its budget on AVIF, whatever the machine's load.
+
+use ravif::{AlphaColorMode, BitDepth, Img, RGB8, RGBA8};
+
+use crate::error::ImagingError;
+use crate::options::Limits;
+use crate::pixels::{Layout, Pixels};
+
+/// The speeds the budget chooses from, slowest (smallest files) first, with
+/// the CPU seconds each costs per megapixel encoded (one thread, x86_64
+/// without assembly, rounded up from `pixpipe bench --avif`).
+pub const SPEEDS: [(u8, f64); 3] = [(6, 2.4), (8, 1.6), (10, 0.45)];
+
+/// Largest side an AVIF variant may have (the AV1 level limit of 65536 is
+/// never reached: rav1e's memory is what bounds us, see `MAX_PIXELS`).
+pub const MAX_SIDE: u32 = 16_384;
+/// Largest AVIF output in pixels: rav1e holds about 40 bytes a pixel while
+/// it encodes (`pixpipe bench --avif` reports the peak RSS), so 16.8 MP stays
+/// within a 1 GB worker beside the decoded source.
+pub const MAX_PIXELS: u64 = 4096 * 4096;
+
+/// What the budget decided for one AVIF variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AvifPlan {
+    /// Encode at this rav1e speed (1 slowest .. 10 fastest).
+    Speed(u8),
+    /// Not made: encoding it would exceed the job's budget.
+    Skip,
+}
+
+/// Estimated CPU seconds to encode `pixels` at `speed` (a speed of [`SPEEDS`]).
+pub fn cpu_seconds(speed: u8, pixels: u64) -> f64 {
+    let per_mp = SPEEDS
+        .iter()
+        .find(|(s, _)| *s == speed)
+        .map_or(SPEEDS[0].1, |(_, cost)| *cost);
+    per_mp * pixels as f64 / 1e6
+}
+
+/// Plans every AVIF output of a job: `pixels[i]` is the size of output `i`,
+/// `None` for outputs in other formats (planned as `None`).
+pub fn plan(pixels: &[Option<u64>], limits: &Limits) -> Vec<Option<AvifPlan>> {
+    let budget = limits.avif_budget.as_secs_f64();
+    let total: u64 = pixels.iter().flatten().sum();
+    if let Some(&(speed, _)) = SPEEDS
+        .iter()
+        .find(|(speed, _)| cpu_seconds(*speed, total) <= budget)
+    {
+        return pixels
+            .iter()
+            .map(|p| p.map(|_| AvifPlan::Speed(speed)))
+            .collect();
+    }
+    let (fastest, _) = SPEEDS[SPEEDS.len() - 1];
+    let mut order: Vec<usize> = (0..pixels.len()).filter(|&i| pixels[i].is_some()).collect();
+    order.sort_by_key(|&i| pixels[i]);
+    let mut plans: Vec<Option<AvifPlan>> =
+        pixels.iter().map(|p| p.map(|_| AvifPlan::Skip)).collect();
+    let mut spent = 0.0;
+    for i in order {
+        let cost = cpu_seconds(fastest, pixels[i].unwrap_or(0));
+        if spent + cost > budget {
+            break;
+        }
+        spent += cost;
+        plans[i] = Some(AvifPlan::Speed(fastest));
+    }
+    plans
+}
+
+/// Encodes `pixels` (straight alpha) as AVIF at `quality` (1..=100, colour
+/// and alpha alike) and `speed`, on up to `threads` threads, with `exif` (a
+/// TIFF block) as its Exif item when given.
+pub(crate) fn encode(
+    pixels: &Pixels,
+    quality: u8,
+    speed: u8,
+    threads: usize,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, ImagingError> {
+    let (width, height) = (pixels.width(), pixels.height());
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImagingError::Encode(format!(
+            "avif cannot store {width}x{height} here (at most {MAX_SIDE} a side and {MAX_PIXELS} pixels)"
+        )));
+    }
+    let quality = f32::from(quality.clamp(1, 100));
+    let encoder = ravif::Encoder::new()
+        .with_quality(quality)
+        .with_alpha_quality(quality)
+        .with_speed(speed.clamp(1, 10))
+        .with_bit_depth(BitDepth::Eight)
+        .with_alpha_color_mode(AlphaColorMode::UnassociatedClean)
+        .with_num_threads(Some(threads.max(1)));
+    let encoder = match exif {
+        Some(tiff) => encoder.with_exif(tiff),
+        None => encoder,
+    };
+    let (w, h) = (width as usize, height as usize);
+    let data = pixels.data();
+    let encoded = match pixels.layout() {
+        Layout::Rgb => {
+            let buf: Vec<RGB8> = data
+                .chunks_exact(3)
+                .map(|p| RGB8::new(p[0], p[1], p[2]))
+                .collect();
+            encoder.encode_rgb(Img::new(buf.as_slice(), w, h))
+        }
+        Layout::Rgba => {
+            let buf: Vec<RGBA8> = data
+                .chunks_exact(4)
+                .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
+                .collect();
+            encoder.encode_rgba(Img::new(buf.as_slice(), w, h))
+        }
+    };
+    encoded
+        .map(|e| e.avif_file)
+        .map_err(|e| ImagingError::Encode(format!("avif: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn limits(budget: f64) -> Limits {
+        Limits {
+            avif_budget: Duration::from_secs_f64(budget),
+            ..Limits::default()
+        }
+    }
+
+    const MP: u64 = 1_000_000;
+
+    #[test]
+    fn the_slowest_speed_that_fits_the_whole_job_is_chosen() {
+        let sizes = [Some(3 * MP), None, Some(MP)];
+        let speed = |s| Some(AvifPlan::Speed(s));
+        assert_eq!(plan(&sizes, &limits(100.0)), [speed(6), None, speed(6)]);
+        assert_eq!(plan(&sizes, &limits(8.0)), [speed(8), None, speed(8)]);
+        assert_eq!(plan(&sizes, &limits(2.0)), [speed(10), None, speed(10)]);
+    }
+
+    #[test]
+    fn past_the_fastest_speed_the_largest_are_skipped() {
+        let sizes = [Some(3 * MP), Some(MP), Some(MP / 4)];
+        let plans = plan(&sizes, &limits(0.6));
+        assert_eq!(
+            plans,
+            [
+                Some(AvifPlan::Skip),
+                Some(AvifPlan::Speed(10)),
+                Some(AvifPlan::Speed(10))
+            ]
+        );
+        assert!(
+            plan(&sizes, &limits(0.0))
+                .iter()
+                .flatten()
+                .all(|p| *p == AvifPlan::Skip)
+        );
+    }
+
+    #[test]
+    fn the_cost_model_is_monotonic() {
+        for pair in SPEEDS.windows(2) {
+            assert!(pair[0].1 > pair[1].1 && pair[0].0 < pair[1].0);
+        }
+        assert!(cpu_seconds(10, 2 * MP) > cpu_seconds(10, MP));
+    }
+}

@@ -1,0 +1,172 @@
+//! Placeholders a client paints while a variant loads, computed from the
+//! finished pixels of the job's smallest variant:
+//!
+//! - ThumbHash (Evan Wallace's format, `thumbhash` crate): about 25 bytes,
+//!   keeps the aspect ratio and transparency; sent as standard base64.
+//! - BlurHash (Wolt's format, `blurhash` crate) with
+//!   [`BLURHASH_COMPONENTS`] cosine components.
+//! - The dominant colour: the most common colour of a 4-bit-per-channel
+//!   histogram weighted by opacity, as the mean of the pixels in that bin.
+//!
+//! Both hashes read at most a 100x100 copy of the variant (ThumbHash's own
+//! limit), made by averaging boxes of pixels.
+
+use base64::Engine;
+
+use crate::pixels::{Layout, Pixels};
+
+/// BlurHash's components across and down (the format allows 1..=9 each).
+pub const BLURHASH_COMPONENTS: (u32, u32) = (4, 3);
+/// Longest side of the copy the hashes are computed from.
+const HASH_SIDE: u32 = 100;
+
+/// What a client paints before the image arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// ThumbHash bytes, standard base64 with padding.
+    pub thumbhash: String,
+    /// BlurHash string with [`BLURHASH_COMPONENTS`] components.
+    pub blurhash: String,
+    /// `#rrggbb`.
+    pub dominant_color: String,
+}
+
+/// The placeholder of `pixels` (straight alpha), or `None` for an empty raster.
+pub(crate) fn compute(pixels: &Pixels) -> Option<Placeholder> {
+    let (width, height) = (pixels.width(), pixels.height());
+    if width == 0 || height == 0 {
+        return None;
+    }
+    let rgba = rgba(pixels);
+    let (w, h, small) = shrink(width, height, &rgba);
+    let thumbhash = thumbhash::rgba_to_thumb_hash(w as usize, h as usize, &small);
+    let (x, y) = BLURHASH_COMPONENTS;
+    let blurhash = blurhash::encode(x, y, w, h, &small).ok()?;
+    Some(Placeholder {
+        thumbhash: base64::engine::general_purpose::STANDARD.encode(thumbhash),
+        blurhash,
+        dominant_color: dominant(&small),
+    })
+}
+
+/// The raster as RGBA8.
+fn rgba(pixels: &Pixels) -> Vec<u8> {
+    match pixels.layout() {
+        Layout::Rgba => pixels.data().to_vec(),
+        Layout::Rgb => pixels
+            .data()
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+    }
+}
+
+/// A copy at most [`HASH_SIDE`] a side, each pixel the mean of its box
+/// (colour weighted by alpha, so clear pixels lend no colour).
+fn shrink(width: u32, height: u32, rgba: &[u8]) -> (u32, u32, Vec<u8>) {
+    let scale = f64::from(width.max(height)) / f64::from(HASH_SIDE);
+    if scale <= 1.0 {
+        return (width, height, rgba.to_vec());
+    }
+    let side = |s: u32| ((f64::from(s) / scale).round() as u32).max(1);
+    let (w, h) = (side(width), side(height));
+    let span = |i: u32, n: u32, of: u32| {
+        let start = (u64::from(i) * u64::from(of) / u64::from(n)) as u32;
+        let end = (u64::from(i + 1) * u64::from(of) / u64::from(n)) as u32;
+        start..end.max(start + 1).min(of)
+    };
+    let mut out = Vec::with_capacity((w * h * 4) as usize);
+    for y in 0..h {
+        let rows = span(y, h, height);
+        for x in 0..w {
+            let cols = span(x, w, width);
+            let mut sum = [0u64; 4];
+            let mut count = 0u64;
+            for sy in rows.clone() {
+                for sx in cols.clone() {
+                    let at = ((sy as usize) * (width as usize) + sx as usize) * 4;
+                    let a = u64::from(rgba[at + 3]);
+                    for c in 0..3 {
+                        sum[c] += u64::from(rgba[at + c]) * a;
+                    }
+                    sum[3] += a;
+                    count += 1;
+                }
+            }
+            let alpha = sum[3];
+            for c in sum.iter().take(3) {
+                out.push(if alpha == 0 { 0 } else { (c / alpha) as u8 });
+            }
+            out.push((alpha / count.max(1)) as u8);
+        }
+    }
+    (w, h, out)
+}
+
+/// The mean colour of the most common 4-bit-per-channel bin, by opacity.
+fn dominant(rgba: &[u8]) -> String {
+    let mut bins = vec![[0u64; 4]; 4096];
+    for p in rgba.chunks_exact(4) {
+        let bin =
+            (usize::from(p[0] >> 4) << 8) | (usize::from(p[1] >> 4) << 4) | usize::from(p[2] >> 4);
+        let a = u64::from(p[3]);
+        for c in 0..3 {
+            bins[bin][c] += u64::from(p[c]) * a;
+        }
+        bins[bin][3] += a;
+    }
+    let best = bins
+        .iter()
+        .max_by_key(|b| b[3])
+        .copied()
+        .unwrap_or_default();
+    let mean = |c: usize| best[c].checked_div(best[3]).unwrap_or(0);
+    format!("#{:02x}{:02x}{:02x}", mean(0), mean(1), mean(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flat_image_gives_its_colour_everywhere() {
+        let px = Pixels::filled(640, 480, Layout::Rgb, [200, 40, 90, 0]);
+        let p = compute(&px).expect("placeholder");
+        assert_eq!(p.dominant_color, "#c8285a");
+        assert_eq!(p.blurhash.len(), 4 + 2 * 4 * 3);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&p.thumbhash)
+            .expect("base64");
+        let (r, g, b, a) = thumbhash::thumb_hash_to_average_rgba(&bytes).expect("decodes");
+        for (got, want) in [(r, 200.0), (g, 40.0), (b, 90.0), (a, 255.0)] {
+            assert!((got * 255.0 - want).abs() < 6.0, "{got} vs {want}");
+        }
+        let ratio = thumbhash::thumb_hash_to_approximate_aspect_ratio(&bytes).expect("ratio");
+        assert!((ratio - 4.0 / 3.0).abs() < 0.1, "{ratio}");
+    }
+
+    #[test]
+    fn clear_pixels_lend_no_colour() {
+        let mut px = Pixels::filled(10, 10, Layout::Rgba, [0, 0, 255, 0]);
+        for p in px.data_mut().chunks_exact_mut(4).take(30) {
+            p.copy_from_slice(&[255, 0, 0, 255]);
+        }
+        assert_eq!(compute(&px).expect("placeholder").dominant_color, "#ff0000");
+    }
+
+    #[test]
+    fn shrinking_averages_boxes() {
+        let rgba: Vec<u8> = (0..400 * 200)
+            .flat_map(|i| {
+                if i % 2 == 0 {
+                    [0, 0, 0, 255]
+                } else {
+                    [200, 200, 200, 255]
+                }
+            })
+            .collect();
+        let (w, h, small) = shrink(400, 200, &rgba);
+        assert_eq!((w, h), (100, 50));
+        assert!(small.chunks_exact(4).all(|p| p[0] == 100 && p[3] == 255));
+    }
+}
