@@ -195,12 +195,12 @@ fn write_outputs(
     Ok(())
 }
 
-fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1e3).round() / 1e3
 }
 
 /// CPU time of the whole process (all threads), in nanoseconds.
-fn process_cpu_ns() -> u64 {
+pub(crate) fn process_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -233,12 +233,12 @@ fn status_field(name: &str) -> Option<u64> {
     line[name.len()..].split_whitespace().next()?.parse().ok()
 }
 
-fn vm_hwm_kb() -> Option<u64> {
+pub(crate) fn vm_hwm_kb() -> Option<u64> {
     status_field("VmHWM:")
 }
 
 /// Resets the RSS high-water mark (VmHWM) to the current RSS.
-fn reset_hwm() -> bool {
+pub(crate) fn reset_hwm() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 

@@ -13,6 +13,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod bench_avif;
 pub mod bench_create;
 pub mod cors;
 pub mod listen;

@@ -42,6 +42,9 @@ enum Command {
     /// Benchmark the engine on files the way the shared bench's anchors are
     /// measured: one JSON line per image per repetition, then a summary line.
     Bench(pixpipe::bench::BenchArgs),
+    /// Measure AVIF encoding: CPU time, peak RSS and bytes (against WebP) of
+    /// variants at each speed the AVIF budget can pick.
+    BenchAvif(pixpipe::bench_avif::BenchAvifArgs),
     /// Time job creation against a running server with many clients in
     /// flight: prints p50/p90/p99/max latency and throughput.
     BenchCreate(pixpipe::bench_create::BenchCreateArgs),
@@ -74,7 +77,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Serve(_) | Command::Process { .. } | Command::Bench(_)
+        Command::Serve(_) | Command::Process { .. } | Command::Bench(_) | Command::BenchAvif(_)
     ) {
         pixpipe_worker::memory::reuse_freed_memory();
     }
@@ -92,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => pixpipe::bench::run(&args),
+        Command::BenchAvif(args) => pixpipe::bench_avif::run(&args),
         Command::BenchCreate(args) => pixpipe::bench_create::run(&args),
         Command::Upload(args) => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

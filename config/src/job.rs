@@ -1,5 +1,5 @@
 //! [`JobArgs`]: what every process checks a job against — upload size and
-//! lifetime, pixels, attempts, callback addresses — read by `serve` and by
+//! lifetime, pixels, attempts, callback addresses, the AVIF budget — read by `serve` and by
 //! both Lambda functions, so each promise has one default and one range.
 
 use std::time::Duration;
@@ -42,6 +42,14 @@ pub struct JobArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub allow_private_callbacks: bool,
+    /// CPU seconds one job may spend encoding AVIF, all its AVIF variants
+    /// together (0 to 600; 0 skips every AVIF variant). It picks their
+    /// encoder speed, or skips those it cannot afford (`skipped: budget`);
+    /// see the README's "AVIF" section for the cost model.
+    #[arg(long, env = "PIXPIPE_AVIF_BUDGET_SECS",
+          default_value_t = pixpipe_imaging::DEFAULT_AVIF_BUDGET.as_secs(),
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub avif_budget_secs: u64,
 }
 
 impl Default for JobArgs {
@@ -53,6 +61,7 @@ impl Default for JobArgs {
             upload_ttl_secs: settings.upload_ttl.as_secs(),
             max_attempts: 5,
             allow_private_callbacks: false,
+            avif_budget_secs: pixpipe_imaging::DEFAULT_AVIF_BUDGET.as_secs(),
         }
     }
 }
@@ -75,6 +84,7 @@ impl JobArgs {
         Limits {
             max_input_bytes: usize::try_from(self.max_upload_bytes).unwrap_or(usize::MAX),
             max_pixels: self.max_pixels,
+            avif_budget: Duration::from_secs(self.avif_budget_secs),
             ..Limits::default()
         }
     }

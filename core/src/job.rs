@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::failure::FailureCode;
+use crate::report::{EncoderChoice, Placeholder, SkippedVariant, SourceInfo};
 use crate::spec::VariantSpec;
 
 /// Identifier of a job: a UUIDv7, so ids sort by creation time.
@@ -140,6 +141,10 @@ pub struct JobResult {
     /// Size of the file in bytes.
     #[schema(example = 18734)]
     pub bytes: u64,
+    /// How an AVIF was encoded (the speed the server's AVIF budget chose);
+    /// null for other formats.
+    #[serde(default)]
+    pub encoder: Option<EncoderChoice>,
 }
 
 /// Why a job failed: a stable machine code and a human message.
@@ -170,6 +175,15 @@ pub struct Job {
     /// Processing attempts started so far.
     pub attempts: u32,
     pub results: Vec<JobResult>,
+    /// Variants of a succeeded job that were not made (the AVIF budget).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedVariant>,
+    /// What to paint while the results load; set when the job succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<Placeholder>,
+    /// The uploaded source's facts; set when the job succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
     pub error: Option<JobError>,
     /// When the upload URL stops working; an un-uploaded job expires then,
     /// unless an upload it accepted in time is still arriving.

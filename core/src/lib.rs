@@ -2,7 +2,9 @@
 //! ports adapters implement, and the use cases the API and worker call.
 //!
 //! - [`job`]: `Job`, `JobId`, `JobStatus` (the state machine), results and errors.
-//! - [`spec`]: `VariantSpec`, validation, the `standard` and `seed` presets.
+//! - [`spec`]: `VariantSpec`, validation, the `standard`, `modern` and `seed` presets.
+//! - [`report`]: what a succeeded job tells beside its files (AVIF encoder
+//!   choice, skipped variants, placeholder, the source's facts).
 //! - [`budget`]: the output pixels a job's variants may ask for, checked at creation.
 //! - [`ports`]: `JobStore`, `BlobStore`, `WorkQueue` (async, `Send + Sync`, used as `Arc<dyn _>`).
 //! - [`lifecycle`]: every state change as a compare-and-swap write over a `JobStore`.
@@ -26,6 +28,7 @@ pub mod failure;
 pub mod job;
 pub mod lifecycle;
 pub mod ports;
+pub mod report;
 pub mod service;
 pub mod spec;
 pub mod view;
@@ -35,6 +38,7 @@ pub use error::{BlobError, BoxError, QueueError, ServiceError, SpecError, StoreE
 pub use failure::FailureCode;
 pub use job::{Job, JobError, JobId, JobResult, JobStatus};
 pub use ports::{BlobStore, Delivery, JobStore, UploadTicket, WorkQueue};
+pub use report::{EncoderChoice, Placeholder, Report, SkippedVariant, SourceInfo};
 pub use service::{NewJob, Page, Service, Settings, owner_tag};
 pub use spec::{Preset, VariantSpec};
 pub use view::JobView;

@@ -10,6 +10,7 @@ use crate::error::StoreError;
 use crate::failure::FailureCode;
 use crate::job::{Job, JobError, JobId, JobResult, JobStatus};
 use crate::ports::JobStore;
+use crate::report::Report;
 
 const MAX_RACES: usize = 16;
 
@@ -98,16 +99,21 @@ pub async fn claim(
     .await
 }
 
-/// `processing → succeeded` with the published results.
+/// `processing → succeeded` with the published results and what the run
+/// reported beside them.
 pub async fn succeed(
     store: &dyn JobStore,
     id: JobId,
     results: Vec<JobResult>,
+    report: Report,
 ) -> Result<Applied<JobStatus>, StoreError> {
     apply(store, id, |job| match job.status {
         JobStatus::Processing => Decision::Write(Job {
             status: JobStatus::Succeeded,
             results: results.clone(),
+            skipped: report.skipped.clone(),
+            placeholder: report.placeholder.clone(),
+            source: report.source.clone(),
             error: None,
             ..job.clone()
         }),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::report::{Placeholder, SkippedVariant, SourceInfo};
 use crate::{Job, JobError, JobId, JobResult, JobStatus, UploadTicket, VariantSpec};
 
 /// A job as clients see it.
@@ -30,6 +31,14 @@ pub struct JobView {
     pub attempts: u32,
     /// The published variants; empty until the job has succeeded.
     pub results: Vec<JobResult>,
+    /// Variants of a succeeded job that were not made, and why; empty otherwise.
+    pub skipped: Vec<SkippedVariant>,
+    /// What to paint while the results load (from the smallest variant);
+    /// null until the job has succeeded.
+    pub placeholder: Option<Placeholder>,
+    /// The uploaded source's facts, as the worker read them; null until the
+    /// job has succeeded.
+    pub source: Option<SourceInfo>,
     /// Why the job failed or expired; null otherwise.
     pub error: Option<JobError>,
     /// Until when the upload URL works (while `awaiting_upload`).
@@ -53,6 +62,9 @@ impl From<Job> for JobView {
             variants: j.variants,
             attempts: j.attempts,
             results: j.results,
+            skipped: j.skipped,
+            placeholder: j.placeholder,
+            source: j.source,
             error: j.error,
             upload_expires_at: j.upload_expires_at,
             callback_url: j.callback_url,

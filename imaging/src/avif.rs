@@ -54,8 +54,20 @@ pub fn cpu_seconds(speed: u8, pixels: u64) -> f64 {
 }
 
 /// Plans every AVIF output of a job: `pixels[i]` is the size of output `i`,
-/// `None` for outputs in other formats (planned as `None`).
+/// `None` for outputs in other formats (planned as `None`). An output over
+/// [`MAX_PIXELS`] is skipped whatever the budget.
 pub fn plan(pixels: &[Option<u64>], limits: &Limits) -> Vec<Option<AvifPlan>> {
+    let fits = |p: &Option<u64>| p.filter(|&p| p <= MAX_PIXELS);
+    let mut plans = plan_within(&pixels.iter().map(fits).collect::<Vec<_>>(), limits);
+    for (plan, p) in plans.iter_mut().zip(pixels) {
+        if p.is_some() && plan.is_none() {
+            *plan = Some(AvifPlan::Skip);
+        }
+    }
+    plans
+}
+
+fn plan_within(pixels: &[Option<u64>], limits: &Limits) -> Vec<Option<AvifPlan>> {
     let budget = limits.avif_budget.as_secs_f64();
     let total: u64 = pixels.iter().flatten().sum();
     if let Some(&(speed, _)) = SPEEDS
@@ -94,7 +106,38 @@ pub(crate) fn encode(
     threads: usize,
     exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, ImagingError> {
-    let (width, height) = (pixels.width(), pixels.height());
+    let raster = Raster {
+        width: pixels.width(),
+        height: pixels.height(),
+        alpha: pixels.layout() == Layout::Rgba,
+        data: pixels.data(),
+    };
+    encode_raster(&raster, quality, speed, threads, exif)
+}
+
+/// An 8-bit interleaved raster: RGB, or RGBA with straight alpha.
+#[derive(Debug, Clone, Copy)]
+pub struct Raster<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub alpha: bool,
+    pub data: &'a [u8],
+}
+
+/// The encoder itself, for the engine and for `pixpipe bench-avif`, which
+/// measures the cost model above with it.
+pub fn encode_raster(
+    raster: &Raster<'_>,
+    quality: u8,
+    speed: u8,
+    threads: usize,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, ImagingError> {
+    let (width, height) = (raster.width, raster.height);
+    let channels = if raster.alpha { 4 } else { 3 };
+    if raster.data.len() != width as usize * height as usize * channels {
+        return Err(ImagingError::Encode("avif: raster size mismatch".into()));
+    }
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImagingError::Encode(format!(
             "avif cannot store {width}x{height} here (at most {MAX_SIDE} a side and {MAX_PIXELS} pixels)"
@@ -113,22 +156,20 @@ pub(crate) fn encode(
         None => encoder,
     };
     let (w, h) = (width as usize, height as usize);
-    let data = pixels.data();
-    let encoded = match pixels.layout() {
-        Layout::Rgb => {
-            let buf: Vec<RGB8> = data
-                .chunks_exact(3)
-                .map(|p| RGB8::new(p[0], p[1], p[2]))
-                .collect();
-            encoder.encode_rgb(Img::new(buf.as_slice(), w, h))
-        }
-        Layout::Rgba => {
-            let buf: Vec<RGBA8> = data
-                .chunks_exact(4)
-                .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
-                .collect();
-            encoder.encode_rgba(Img::new(buf.as_slice(), w, h))
-        }
+    let encoded = if raster.alpha {
+        let buf: Vec<RGBA8> = raster
+            .data
+            .chunks_exact(4)
+            .map(|p| RGBA8::new(p[0], p[1], p[2], p[3]))
+            .collect();
+        encoder.encode_rgba(Img::new(buf.as_slice(), w, h))
+    } else {
+        let buf: Vec<RGB8> = raster
+            .data
+            .chunks_exact(3)
+            .map(|p| RGB8::new(p[0], p[1], p[2]))
+            .collect();
+        encoder.encode_rgb(Img::new(buf.as_slice(), w, h))
     };
     encoded
         .map(|e| e.avif_file)
@@ -176,6 +217,12 @@ mod tests {
                 .flatten()
                 .all(|p| *p == AvifPlan::Skip)
         );
+    }
+
+    #[test]
+    fn an_output_over_the_memory_bound_is_skipped_whatever_the_budget() {
+        let plans = plan(&[Some(MAX_PIXELS + 1), Some(MP)], &limits(1e6));
+        assert_eq!(plans, [Some(AvifPlan::Skip), Some(AvifPlan::Speed(6))]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!
 //! Photos are made once per process and cached; generation is deterministic.
 
+pub mod reference;
 mod scene;
 
 use std::path::{Path, PathBuf};

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use pixpipe_core::error::cause_chain;
 use pixpipe_core::lifecycle::{self, Applied, ClaimRefused};
+use pixpipe_core::report::SkipReason;
 use pixpipe_core::{
-    BlobError, BlobStore, FailureCode, Job, JobId, JobResult, JobStatus, JobStore, StoreError,
+    BlobError, BlobStore, EncoderChoice, FailureCode, Job, JobId, JobResult, JobStatus, JobStore,
+    Report, SkippedVariant, StoreError,
 };
 use pixpipe_imaging::{ImagingError, Limits};
 use thiserror::Error;
@@ -177,10 +179,27 @@ impl Pipeline {
             stats.source_pixels = u64::from(probe.width) * u64::from(probe.height);
         }
         let variants: Vec<_> = job.variants.iter().map(|v| v.to_variant()).collect();
-        let outputs = self.render(source, variants).await?;
+        let made = self.render(source, variants).await?;
+        let report = Report {
+            skipped: job
+                .variants
+                .iter()
+                .zip(&made.outputs)
+                .filter(|(_, out)| out.is_none())
+                .map(|(spec, _)| SkippedVariant {
+                    name: spec.name.clone(),
+                    skipped: SkipReason::Budget,
+                })
+                .collect(),
+            placeholder: made.placeholder.map(Into::into),
+            source: Some(made.source.into()),
+        };
+        if !report.skipped.is_empty() {
+            info!(skipped = ?report.skipped, "AVIF budget skipped variants");
+        }
 
-        let (keys, results) = self.publish(&job, outputs, stats).await?;
-        let recorded = lifecycle::succeed(self.jobs.as_ref(), id, results)
+        let (keys, results) = self.publish(&job, made.outputs, stats).await?;
+        let recorded = lifecycle::succeed(self.jobs.as_ref(), id, results, report)
             .await
             .inspect(|a| self.announce(a));
         match recorded {
@@ -216,12 +235,13 @@ impl Pipeline {
     async fn publish(
         &self,
         job: &Job,
-        outputs: Vec<pixpipe_imaging::Output>,
+        outputs: Vec<Option<pixpipe_imaging::Output>>,
         stats: &mut RunStats,
     ) -> Result<(Vec<String>, Vec<JobResult>), PipelineError> {
         let mut keys = Vec::with_capacity(outputs.len());
         let mut results = Vec::with_capacity(outputs.len());
-        for (spec, out) in job.variants.iter().zip(outputs) {
+        let made = job.variants.iter().zip(outputs);
+        for (spec, out) in made.filter_map(|(spec, out)| Some((spec, out?))) {
             let key = spec.result_key(&job.id);
             let bytes = out.bytes.len() as u64;
             stats.bytes_out += bytes;
@@ -241,6 +261,7 @@ impl Pipeline {
                 width: out.width,
                 height: out.height,
                 bytes,
+                encoder: out.avif_speed.map(EncoderChoice::rav1e),
             });
         }
         Ok((keys, results))
@@ -276,13 +297,13 @@ impl Pipeline {
         &self,
         source: Bytes,
         variants: Vec<pixpipe_imaging::Variant>,
-    ) -> Result<Vec<pixpipe_imaging::Output>, PipelineError> {
+    ) -> Result<pixpipe_imaging::Made, PipelineError> {
         let limits = self.limits;
         let watermark = self.watermark.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            pixpipe_imaging::process_with(&source, &variants, &limits, watermark.as_deref())
+            pixpipe_imaging::make(&source, &variants, &limits, watermark.as_deref())
         })
         .await
         .map_err(|_| PipelineError::Panicked)?

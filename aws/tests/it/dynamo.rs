@@ -77,6 +77,7 @@ async fn insert_get_round_trip_and_item_attributes() {
         width: 300,
         height: 200,
         bytes: 18_734,
+        encoder: None,
     }];
     j.error = Some(JobError {
         code: pixpipe_core::FailureCode::NotAnImage,

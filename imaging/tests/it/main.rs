@@ -2,6 +2,7 @@
 //! behaviour, driven through the public `process` API (and, in
 //! `differential` and `heic`, against reference codecs run as programs).
 
+mod avif;
 mod cascade;
 mod cmyk;
 mod colour;

@@ -72,7 +72,7 @@ fn standard_outputs_score_high_quality_against_a_reference_resize() {
 }
 
 /// The source decoded by `image`, turned upright, flattened onto white.
-fn upright_on_white(bytes: &[u8]) -> RgbImage {
+pub(crate) fn upright_on_white(bytes: &[u8]) -> RgbImage {
     let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .expect("guess format")
@@ -84,7 +84,7 @@ fn upright_on_white(bytes: &[u8]) -> RgbImage {
     on_white(image)
 }
 
-fn on_white(image: DynamicImage) -> RgbImage {
+pub(crate) fn on_white(image: DynamicImage) -> RgbImage {
     let rgba: RgbaImage = image.into_rgba8();
     let (w, h) = rgba.dimensions();
     RgbImage::from_fn(w, h, |x, y| {
@@ -97,7 +97,7 @@ fn on_white(image: DynamicImage) -> RgbImage {
 
 /// The reference: the centred crop a `cover` fit keeps (the whole image
 /// otherwise), resized with Lanczos3 in floating point to the output's size.
-fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32)) -> RgbImage {
+pub(crate) fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32)) -> RgbImage {
     let (w, h) = upright.dimensions();
     let (crop_w, crop_h) = match variant.fit {
         Fit::Cover => {
@@ -116,7 +116,7 @@ fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32)) -> RgbImag
     DynamicImage::ImageRgb32F(resized).into_rgb8()
 }
 
-fn ssimulacra2(reference: &RgbImage, produced: &RgbImage) -> f64 {
+pub(crate) fn ssimulacra2(reference: &RgbImage, produced: &RgbImage) -> f64 {
     let frame = |img: &RgbImage| {
         let data = img
             .pixels()

@@ -23,9 +23,10 @@ pub mod queue;
 
 use async_trait::async_trait;
 use chrono::{Duration, Utc};
+use pixpipe_core::report::{BlurHash, Metadata, SkipReason, SourceFormat};
 use pixpipe_core::{
-    BlobStore, FailureCode, Job, JobError, JobId, JobResult, JobStatus, JobStore, VariantSpec,
-    WorkQueue,
+    BlobStore, EncoderChoice, FailureCode, Job, JobError, JobId, JobResult, JobStatus, JobStore,
+    Placeholder, SkippedVariant, SourceInfo, VariantSpec, WorkQueue,
 };
 
 /// One backend's adapters over storage no other test uses.
@@ -65,6 +66,9 @@ pub fn sample_job(owner: &str) -> Job {
         variants: vec![variant],
         attempts: 0,
         results: Vec::new(),
+        skipped: Vec::new(),
+        placeholder: None,
+        source: None,
         error: None,
         upload_expires_at: now + Duration::minutes(15),
         upload_held_until: Some(now + Duration::minutes(20)),
@@ -87,7 +91,33 @@ pub fn next_version(job: &Job) -> Job {
         width: 320,
         height: 240,
         bytes: 1234,
+        encoder: Some(EncoderChoice::rav1e(8)),
     }];
+    // Every field a succeeded job reports, so that each store keeps them all.
+    next.skipped = vec![SkippedVariant {
+        name: "large-avif".to_owned(),
+        skipped: SkipReason::Budget,
+    }];
+    next.placeholder = Some(Placeholder {
+        thumbhash: "3OcRJYB4d3h/iIeHeEh3eIhw+j2w".to_owned(),
+        blurhash: BlurHash {
+            hash: "LKO2:N%2Tw=w]~RBVZRi};RPxuwH".to_owned(),
+            components_x: 4,
+            components_y: 3,
+        },
+        dominant_color: "#5b7a99".to_owned(),
+    });
+    next.source = Some(SourceInfo {
+        format: SourceFormat::Heic,
+        width: 3024,
+        height: 4032,
+        has_alpha: false,
+        frames: 1,
+        icc_profile: Some("Display P3 «wide»".to_owned()),
+        orientation: 6,
+        bytes: 4,
+        metadata_removed: vec![Metadata::Exif, Metadata::Gps, Metadata::Xmp],
+    });
     next.error = Some(JobError {
         code: FailureCode::CorruptImage,
         message: format!("attempt {} found a corrupt image", next.attempts),

@@ -39,12 +39,22 @@ pub fn variant(
     }
 }
 
-/// Decodes an output, checking it is in its stated format and size.
+/// Decodes an output, checking it is in its stated format and size (AVIF
+/// through libavif's `avifdec`).
 pub fn decode(output: &Output) -> RgbaImage {
     let format = match output.format {
         Format::Jpeg => ImageFormat::Jpeg,
         Format::Png => ImageFormat::Png,
         Format::Webp => ImageFormat::WebP,
+        Format::Avif => {
+            let img = pixpipe_testphotos::reference::avif_to_rgba(&output.bytes);
+            assert_eq!(
+                (img.width(), img.height()),
+                (output.width, output.height),
+                "stated size"
+            );
+            return img;
+        }
     };
     assert_eq!(
         image::guess_format(&output.bytes).ok(),
