@@ -45,6 +45,8 @@ pub fn decode(output: &Output) -> RgbaImage {
         Format::Jpeg => ImageFormat::Jpeg,
         Format::Png => ImageFormat::Png,
         Format::Webp => ImageFormat::WebP,
+        // The `image` crate here decodes no AVIF: loading fails loudly.
+        Format::Avif => ImageFormat::Avif,
     };
     assert_eq!(
         image::guess_format(&output.bytes).ok(),
