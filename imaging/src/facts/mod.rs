@@ -1,6 +1,36 @@
-//! What the source was: the facts a job reports about its upload, read from
-//! what the engine already parsed (the probe, the decode, the container's
-//! metadata segments), never by a second decode.
+//! What the source was: the facts a job reports about its upload. The
+//! probe and the decode give the format, size, alpha and orientation; the
+//! rest is read here from the container's structures alone, never by a
+//! second decode of the pixels:
+//!
+//! - frames: GIF image descriptors, WebP `ANMF` chunks (when VP8X says the
+//!   file is animated), APNG `fcTL` chunks (when `acTL` is present); 1 for
+//!   every other file (HEIC: the primary image, the only one decoded);
+//! - the ICC profile's description ([`icc`]): JPEG APP2, PNG `iCCP`, WebP
+//!   `ICCP`, HEIC `colr` (`prof`/`rICC`) of the primary image; a GIF's
+//!   profile (an `ICCRGBG1` application extension) is not looked for;
+//! - the metadata present: EXIF (found by [`crate::exif::find_block`], or
+//!   heifer's Exif item of the primary image) and, inside it, GPS tags and
+//!   serial numbers; XMP, IPTC and comments from each container's own
+//!   segments ([`jpeg`], [`png`], [`gif`], [`webp`]) or heifer's XMP item.
+//!
+//! Everything is lenient (damaged structures end a walk, never fail the
+//! image) and bounded: walks advance through the input and stop at
+//! [`MAX_FRAMES`] or a fixed number of segments, and copies are made only
+//! of an ICC profile in several pieces or compressed (at most
+//! [`crate::colour::MAX_PROFILE_BYTES`]). Only a JPEG's segments before its
+//! first scan are read (writers put their metadata there).
+
+mod gif;
+mod icc;
+mod jpeg;
+mod png;
+mod webp;
+
+use std::borrow::Cow;
+
+use exif::{Context, Tag};
+use heifer::heifer_isobmff::HeifFile;
 
 use crate::sniff::SourceFormat;
 
@@ -60,11 +90,125 @@ pub(crate) struct Scan {
     pub metadata_removed: Vec<Metadata>,
 }
 
+/// Most frames counted.
+pub(crate) const MAX_FRAMES: u32 = 100_000;
+
+/// What a walk of a container found (EXIF aside).
+#[derive(Debug, Default)]
+struct Found<'a> {
+    /// Frames counted; 0 reads as 1.
+    frames: u32,
+    /// The ICC profile, as stored.
+    icc: Option<Cow<'a, [u8]>>,
+    /// Metadata found (unsorted, perhaps repeated).
+    metadata: Vec<Metadata>,
+}
+
 /// Reads frames, the ICC profile's description and the metadata present
 /// from a source whose header has been probed as `format`.
-pub(crate) fn scan(_bytes: &[u8], _format: SourceFormat) -> Scan {
-    Scan {
-        frames: 1,
-        ..Scan::default()
+pub(crate) fn scan(bytes: &[u8], format: SourceFormat) -> Scan {
+    let (found, exif) = match format {
+        SourceFormat::Heic => heic(bytes),
+        other => {
+            let found = match other {
+                SourceFormat::Jpeg => jpeg::walk(bytes),
+                SourceFormat::Png => png::walk(bytes),
+                SourceFormat::Gif => gif::walk(bytes),
+                _ => webp::walk(bytes),
+            };
+            (found, crate::exif::find_block(bytes).map(Cow::Borrowed))
+        }
+    };
+    let mut metadata = found.metadata;
+    if let Some(block) = exif {
+        metadata.push(Metadata::Exif);
+        metadata.extend(inside_exif(&block));
     }
+    metadata.sort_unstable();
+    metadata.dedup();
+    Scan {
+        frames: found.frames.clamp(1, MAX_FRAMES),
+        icc_profile: found.icc.as_deref().and_then(icc::description),
+        metadata_removed: metadata,
+    }
+}
+
+/// The primary image's profile, XMP and EXIF, through heifer's parse of
+/// the container (which the decode has already done once, successfully).
+fn heic(bytes: &[u8]) -> (Found<'_>, Option<Cow<'_, [u8]>>) {
+    let Ok(file) = HeifFile::parse(bytes) else {
+        return (Found::default(), None);
+    };
+    let id = file.primary_id;
+    let icc = file.icc_profile(id).ok().flatten().map(|p| p.to_vec());
+    let xmp = file.xmp(id).ok().flatten().is_some();
+    let exif = file.exif(id).ok().flatten();
+    let found = Found {
+        frames: 1,
+        icc: icc.map(Cow::Owned),
+        metadata: if xmp { vec![Metadata::Xmp] } else { Vec::new() },
+    };
+    (found, exif.map(Cow::Owned))
+}
+
+/// EXIF's `GPSInfoIFDPointer` (in IFD0).
+const GPS_POINTER: u16 = 0x8825;
+/// The TIFF/EP and DNG `CameraSerialNumber` (in IFD0).
+const CAMERA_SERIAL: u16 = 0xC62F;
+
+/// GPS and serial numbers inside an EXIF block (with or without the
+/// `Exif\0\0` prefix): a GPS IFD pointer in IFD0 (read here, however far the
+/// GPS IFD lies) or GPS fields; `BodySerialNumber`, `LensSerialNumber` or
+/// `CameraSerialNumber`. Fields are read by [`crate::exif::parse`], which
+/// sees the block's first 16 KiB only.
+fn inside_exif(block: &[u8]) -> Vec<Metadata> {
+    let mut found = Vec::new();
+    if ifd0_value(block, GPS_POINTER).is_some_and(|offset| offset != 0) {
+        found.push(Metadata::Gps);
+    }
+    let serials = [
+        Tag::BodySerialNumber,
+        Tag::LensSerialNumber,
+        Tag(Context::Tiff, CAMERA_SERIAL),
+    ];
+    for field in crate::exif::parse(block).iter().flat_map(|e| e.fields()) {
+        if field.tag.0 == Context::Gps {
+            found.push(Metadata::Gps);
+        } else if serials.contains(&field.tag) {
+            found.push(Metadata::SerialNumbers);
+        }
+    }
+    found
+}
+
+/// The value field (read as a LONG) of IFD0's entry for `tag`.
+fn ifd0_value(block: &[u8], tag: u16) -> Option<u32> {
+    let tiff = block.strip_prefix(b"Exif\0\0").unwrap_or(block);
+    let big = match tiff.get(..4)? {
+        b"MM\0*" => true,
+        b"II*\0" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = tiff.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let count = usize::from(u16_at(ifd)?);
+    (0..count).find_map(|i| {
+        let entry = ifd.checked_add(2 + 12 * i)?;
+        (u16_at(entry)? == tag).then(|| u32_at(entry + 8)).flatten()
+    })
 }

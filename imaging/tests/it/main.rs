@@ -9,6 +9,7 @@ mod colour_ref;
 mod common;
 mod differential;
 mod errors;
+mod facts;
 mod fits;
 mod formats;
 mod gif_canvas;

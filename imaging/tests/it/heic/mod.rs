@@ -7,7 +7,7 @@
 //! Both decoders read the same HEVC stream; what differs is the chroma
 //! upsampling and rounding of the YCbCr to RGB conversion.
 
-mod boxes;
+pub mod boxes;
 mod colour;
 mod errors;
 mod tools;
