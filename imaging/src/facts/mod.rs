@@ -157,13 +157,13 @@ const GPS_POINTER: u16 = 0x8825;
 const CAMERA_SERIAL: u16 = 0xC62F;
 
 /// GPS and serial numbers inside an EXIF block (with or without the
-/// `Exif\0\0` prefix): a GPS IFD pointer in IFD0 (read here, however far the
-/// GPS IFD lies) or GPS fields; `BodySerialNumber`, `LensSerialNumber` or
+/// `Exif\0\0` prefix): a GPS IFD pointer in IFD0 (read here, whatever and
+/// however far it points) or GPS fields; `BodySerialNumber`, `LensSerialNumber` or
 /// `CameraSerialNumber`. Fields are read by [`crate::exif::parse`], which
 /// sees the block's first 16 KiB only.
 fn inside_exif(block: &[u8]) -> Vec<Metadata> {
     let mut found = Vec::new();
-    if ifd0_value(block, GPS_POINTER).is_some_and(|offset| offset != 0) {
+    if ifd0_value(block, GPS_POINTER).is_some() {
         found.push(Metadata::Gps);
     }
     let serials = [
@@ -211,4 +211,112 @@ fn ifd0_value(block: &[u8], tag: u16) -> Option<u32> {
         let entry = ifd.checked_add(2 + 12 * i)?;
         (u16_at(entry)? == tag).then(|| u32_at(entry + 8)).flatten()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A little-endian TIFF block: IFD0 with `entries` (tag, type, count,
+    /// value), then `tail` (at offset 8 + 2 + 12 * entries + 4).
+    fn tiff(entries: &[(u16, u16, u32, u32)], tail: &[u8]) -> Vec<u8> {
+        let mut t = b"II*\0\x08\0\0\0".to_vec();
+        t.extend((entries.len() as u16).to_le_bytes());
+        for &(tag, kind, count, value) in entries {
+            t.extend(tag.to_le_bytes());
+            t.extend(kind.to_le_bytes());
+            t.extend(count.to_le_bytes());
+            t.extend(value.to_le_bytes());
+        }
+        t.extend([0; 4]);
+        t.extend(tail);
+        t
+    }
+
+    #[test]
+    fn serial_numbers_of_each_kind() {
+        // IFD0 of one entry ends at 26: the sub-IFD or the text goes there.
+        let camera = tiff(&[(CAMERA_SERIAL, 2, 6, 26)], b"A1234\0");
+        assert_eq!(inside_exif(&camera), [Metadata::SerialNumbers]);
+        for tag in [0xA431u16, 0xA435] {
+            let mut exif_ifd = 1u16.to_le_bytes().to_vec();
+            exif_ifd.extend(tag.to_le_bytes());
+            exif_ifd.extend(2u16.to_le_bytes());
+            exif_ifd.extend(4u32.to_le_bytes());
+            exif_ifd.extend(*b"123\0");
+            exif_ifd.extend([0; 4]);
+            let block = tiff(&[(0x8769, 4, 1, 26)], &exif_ifd);
+            assert_eq!(inside_exif(&block), [Metadata::SerialNumbers], "{tag:#x}");
+            let prefixed = [&b"Exif\0\0"[..], &block].concat();
+            assert_eq!(
+                inside_exif(&prefixed),
+                [Metadata::SerialNumbers],
+                "{tag:#x}"
+            );
+        }
+        let orientation_only = tiff(&[(0x0112, 3, 1, 6)], b"");
+        assert!(inside_exif(&orientation_only).is_empty());
+    }
+
+    #[test]
+    fn a_gps_pointer_counts_however_far_its_ifd_lies() {
+        // Past the 16 KiB the EXIF parser reads, and past the end.
+        for offset in [40_000, u32::MAX] {
+            let block = tiff(&[(GPS_POINTER, 4, 1, offset)], &[0; 30_000]);
+            assert_eq!(inside_exif(&block), [Metadata::Gps], "{offset}");
+        }
+        let none = tiff(&[(0x0112, 3, 1, 1)], &[0; 30_000]);
+        assert!(inside_exif(&none).is_empty());
+    }
+
+    #[test]
+    fn truncated_exif_blocks_do_not_panic() {
+        let block = tiff(
+            &[(GPS_POINTER, 4, 1, 38), (CAMERA_SERIAL, 2, 6, 56)],
+            &[
+                &[1, 0, 1, 0, 2, 0, 2, 0, 0, 0][..],
+                b"N\0\0\0\0\0\0\0A1234\0",
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            inside_exif(&block),
+            [Metadata::Gps, Metadata::Gps, Metadata::SerialNumbers]
+        );
+        for cut in 0..block.len() {
+            assert!(inside_exif(&block[..cut]).len() <= 3, "cut at {cut}");
+        }
+        assert!(inside_exif(b"MM\0*\xFF\xFF\xFF\xFF").is_empty());
+    }
+
+    #[test]
+    fn scan_sorts_and_merges_what_it_finds() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        for payload in [&b"one"[..], b"two"] {
+            jpeg.extend([0xFF, 0xFE, 0, payload.len() as u8 + 2]);
+            jpeg.extend(payload);
+        }
+        let block = tiff(&[(GPS_POINTER, 4, 1, 26)], &[0; 6]);
+        jpeg.extend([0xFF, 0xE1, 0, (block.len() + 8) as u8]);
+        jpeg.extend(b"Exif\0\0");
+        jpeg.extend(&block);
+        jpeg.extend([0xFF, 0xDA, 0, 2]);
+        let found = scan(&jpeg, SourceFormat::Jpeg);
+        assert_eq!(
+            found.metadata_removed,
+            [Metadata::Exif, Metadata::Gps, Metadata::Comment]
+        );
+        assert_eq!((found.frames, found.icc_profile), (1, None));
+        for format in [
+            SourceFormat::Jpeg,
+            SourceFormat::Png,
+            SourceFormat::Gif,
+            SourceFormat::Webp,
+            SourceFormat::Heic,
+        ] {
+            for cut in 0..jpeg.len() {
+                assert_eq!(scan(&jpeg[..cut], format).frames, 1);
+            }
+        }
+    }
 }

@@ -10,7 +10,9 @@ use moxcms::{ColorProfile, ProfileText};
 use pixpipe_imaging::{Fit, Format, Limits, Metadata, SourceFacts, SourceFormat, Variant, make};
 use pixpipe_testphotos::Photo;
 
-use crate::common::{encode, jpeg, push_chunk, riff_webp, vp8l, vp8x, zlib_stored};
+use crate::common::{
+    encode, jpeg, png_with_exif, push_chunk, riff_webp, vp8l, vp8x, webp_with_exif, zlib_stored,
+};
 
 /// The facts `make` reports for `bytes`, made into one small PNG.
 fn facts(bytes: &[u8]) -> SourceFacts {
@@ -256,6 +258,48 @@ fn gps_and_serial_numbers_are_found_in_the_exif_block() {
 }
 
 #[test]
+fn gps_and_serial_numbers_are_found_in_png_and_webp_exif() {
+    let img = picture(30, 20);
+    let all = vec![Metadata::Exif, Metadata::Gps, Metadata::SerialNumbers];
+    let png = encode(&DynamicImage::ImageRgba8(img.clone()), ImageFormat::Png);
+    let bytes = png_with_exif(&png, &gps_and_serial_tiff());
+    let expected = SourceFacts {
+        metadata_removed: all.clone(),
+        ..plain(SourceFormat::Png, (30, 20), &bytes)
+    };
+    assert_eq!(facts(&bytes), expected);
+    let bytes = webp_with_exif(&img, &gps_and_serial_tiff());
+    let expected = SourceFacts {
+        metadata_removed: all,
+        ..plain(SourceFormat::Webp, (30, 20), &bytes)
+    };
+    assert_eq!(facts(&bytes), expected);
+}
+
+#[test]
+fn an_animated_png_counts_its_frames() {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 16, 8);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_animated(3, 0).expect("animated");
+        let mut writer = encoder.write_header().expect("header");
+        for i in 0..3u8 {
+            writer
+                .write_image_data(&vec![i * 60; 16 * 8 * 3])
+                .expect("frame");
+        }
+        writer.finish().expect("finish");
+    }
+    let expected = SourceFacts {
+        frames: 3,
+        ..plain(SourceFormat::Png, (16, 8), &bytes)
+    };
+    assert_eq!(facts(&bytes), expected);
+}
+
+#[test]
 fn xmp_iptc_and_comments_of_a_jpeg_are_found() {
     let small = jpeg(&DynamicImage::ImageRgba8(picture(30, 20)), 90);
     let segments = [
@@ -295,6 +339,35 @@ fn the_icc_profile_of_a_heic_is_named() {
     let bytes = crate::heic::boxes::with_property(&heic, &colr);
     let expected = SourceFacts {
         icc_profile: Some("Display P3 (HEIC)".into()),
+        ..plain(SourceFormat::Heic, (64, 48), &bytes)
+    };
+    assert_eq!(facts(&bytes), expected);
+}
+
+#[test]
+fn heic_metadata_and_profile_written_by_libheif_are_found() {
+    // heif-enc copies a JPEG's EXIF and XMP into items and its profile
+    // into a `colr` box of the primary image.
+    let small = jpeg(&DynamicImage::ImageRgba8(picture(64, 48)), 90);
+    let icc = profile("Display P3 (libheif)");
+    let segments = [
+        segment(0xE1, &[&b"Exif\0\0"[..], &gps_and_serial_tiff()].concat()),
+        segment(
+            0xE1,
+            b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x='adobe:ns:meta/'/>",
+        ),
+        segment(0xE2, &[&b"ICC_PROFILE\0\x01\x01"[..], &icc].concat()),
+    ];
+    let source = with_segments(&small, &segments);
+    let bytes = crate::heic::tools::heif_enc_jpeg(&source, &["-q", "60"]);
+    let expected = SourceFacts {
+        icc_profile: Some("Display P3 (libheif)".into()),
+        metadata_removed: vec![
+            Metadata::Exif,
+            Metadata::Gps,
+            Metadata::SerialNumbers,
+            Metadata::Xmp,
+        ],
         ..plain(SourceFormat::Heic, (64, 48), &bytes)
     };
     assert_eq!(facts(&bytes), expected);

@@ -10,7 +10,7 @@
 pub mod boxes;
 mod colour;
 mod errors;
-mod tools;
+pub mod tools;
 
 use image::{DynamicImage, ImageBuffer, Rgb, RgbaImage, imageops};
 use pixpipe_imaging::{Limits, SourceFormat, probe};
