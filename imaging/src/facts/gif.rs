@@ -48,12 +48,12 @@ pub(super) fn walk(b: &[u8]) -> Found<'_> {
             }
             0x21 => {
                 match b.get(at + 1) {
-                    Some(0xFE) => found.metadata.push(Metadata::Comment),
+                    Some(0xFE) => found.note(Metadata::Comment),
                     Some(0xFF)
                         if b.get(at + 2) == Some(&11)
                             && b.get(at + 3..at + 3 + XMP.len()) == Some(XMP) =>
                     {
-                        found.metadata.push(Metadata::Xmp);
+                        found.note(Metadata::Xmp);
                     }
                     _ => {}
                 }

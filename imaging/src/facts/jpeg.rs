@@ -24,11 +24,11 @@ pub(super) fn walk(b: &[u8]) -> Found<'_> {
     for (marker, payload) in crate::markers::segments(b).take(MAX_SEGMENTS) {
         match marker {
             0xE1 if payload.starts_with(XMP) || payload.starts_with(XMP_EXTENSION) => {
-                found.metadata.push(Metadata::Xmp);
+                found.note(Metadata::Xmp);
             }
             0xE2 => app2.push(payload),
-            0xED if payload.starts_with(PHOTOSHOP) => found.metadata.push(Metadata::Iptc),
-            0xFE => found.metadata.push(Metadata::Comment),
+            0xED if payload.starts_with(PHOTOSHOP) => found.note(Metadata::Iptc),
+            0xFE => found.note(Metadata::Comment),
             _ => {}
         }
     }
@@ -55,6 +55,7 @@ mod tests {
         b.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x02abc"));
         b.extend(segment(0xED, &[PHOTOSHOP, b"8BIM\x04\x04"].concat()));
         b.extend(segment(0xFE, b"a comment"));
+        b.extend(segment(0xFE, b"another, recorded once"));
         b.extend(segment(0xDA, &[0; 8]));
         // After the scan: not read.
         b.extend(segment(0xFE, b"late"));

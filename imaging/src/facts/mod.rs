@@ -100,8 +100,17 @@ struct Found<'a> {
     frames: u32,
     /// The ICC profile, as stored.
     icc: Option<Cow<'a, [u8]>>,
-    /// Metadata found (unsorted, perhaps repeated).
+    /// Metadata found, each once, in the order found.
     metadata: Vec<Metadata>,
+}
+
+impl Found<'_> {
+    /// Records `kind` once (a file may hold thousands of comments).
+    fn note(&mut self, kind: Metadata) {
+        if !self.metadata.contains(&kind) {
+            self.metadata.push(kind);
+        }
+    }
 }
 
 /// Reads frames, the ICC profile's description and the metadata present

@@ -32,7 +32,7 @@ fn text(keyword: &[u8]) -> Metadata {
 /// Walks the chunks of `b`.
 pub(super) fn walk(b: &[u8]) -> Found<'_> {
     let mut found = Found::default();
-    let (mut animated, mut frames) = (false, 0u32);
+    let (mut animated, mut frames, mut profiled) = (false, 0u32, false);
     let mut at = 8usize;
     for _ in 0..MAX_CHUNKS {
         let (Some(len), Some(kind)) = (be32(b, at), b.get(at + 4..at + 8)) else {
@@ -42,12 +42,17 @@ pub(super) fn walk(b: &[u8]) -> Found<'_> {
             break;
         };
         match kind {
-            b"iCCP" if found.icc.is_none() => found.icc = icc::png_profile(body).map(Cow::Owned),
+            // Only the first is inflated (whether or not it inflates), so
+            // that many bad profiles cannot make many times the work.
+            b"iCCP" if !profiled => {
+                profiled = true;
+                found.icc = icc::png_profile(body).map(Cow::Owned);
+            }
             b"acTL" => animated = true,
             b"fcTL" => frames = frames.saturating_add(1).min(MAX_FRAMES),
             b"tEXt" | b"zTXt" | b"iTXt" => {
                 let keyword = body.split(|&c| c == 0).next().unwrap_or_default();
-                found.metadata.push(text(keyword));
+                found.note(text(keyword));
             }
             b"IEND" => break,
             _ => {}
@@ -75,6 +80,9 @@ mod tests {
         b.extend(chunk(b"IHDR", &[0; 13]));
         let stream = miniz_oxide::deflate::compress_to_vec_zlib(b"the profile", 6);
         b.extend(chunk(b"iCCP", &[&b"name\0\0"[..], &stream].concat()));
+        // A second profile is not read.
+        let other = miniz_oxide::deflate::compress_to_vec_zlib(b"another", 6);
+        b.extend(chunk(b"iCCP", &[&b"name\0\0"[..], &other].concat()));
         if animated {
             b.extend(chunk(b"acTL", &[0, 0, 0, 3, 0, 0, 0, 0]));
         }
@@ -116,5 +124,11 @@ mod tests {
         huge.extend(b"tEXt");
         assert!(walk(&huge).metadata.is_empty());
         let _ = walk(&[0; 64]);
+        // Only the first profile is read, even if it is unreadable.
+        let mut two = b"\x89PNG\r\n\x1a\n".to_vec();
+        two.extend(chunk(b"iCCP", b"bad\0\0\x78\x9c"));
+        let good = miniz_oxide::deflate::compress_to_vec_zlib(b"good", 6);
+        two.extend(chunk(b"iCCP", &[&b"ok\0\0"[..], &good].concat()));
+        assert!(walk(&two).icc.is_none());
     }
 }

@@ -23,7 +23,7 @@ pub(super) fn walk(b: &[u8]) -> Found<'_> {
             b"VP8X" => animated = data.first().is_some_and(|flags| flags & 0x02 != 0),
             b"ANMF" => frames = frames.saturating_add(1).min(MAX_FRAMES),
             b"ICCP" if found.icc.is_none() => found.icc = Some(Cow::Borrowed(data)),
-            b"XMP " => found.metadata.push(Metadata::Xmp),
+            b"XMP " => found.note(Metadata::Xmp),
             _ => {}
         }
     }
