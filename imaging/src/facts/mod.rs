@@ -16,9 +16,10 @@
 //!
 //! Everything is lenient (damaged structures end a walk, never fail the
 //! image) and bounded: walks advance through the input and stop at
-//! [`MAX_FRAMES`] or a fixed number of segments, and copies are made only
-//! of an ICC profile in several pieces or compressed (at most
-//! [`crate::colour::MAX_PROFILE_BYTES`]). Only a JPEG's segments before its
+//! [`MAX_FRAMES`] or a fixed number of segments; copies are made only of
+//! an ICC profile in several pieces or compressed (at most
+//! [`crate::colour::MAX_PROFILE_BYTES`]) and of HEIC's profile, EXIF and
+//! XMP (heifer hands them over owned). Only a JPEG's segments before its
 //! first scan are read (writers put their metadata there).
 
 mod gif;
