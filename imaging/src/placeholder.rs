@@ -95,7 +95,7 @@ fn shrink(width: u32, height: u32, rgba: &[u8]) -> (u32, u32, Vec<u8>) {
             }
             let alpha = sum[3];
             for c in sum.iter().take(3) {
-                out.push(if alpha == 0 { 0 } else { (c / alpha) as u8 });
+                out.push(c.checked_div(alpha).map_or(0, |v| v as u8));
             }
             out.push((alpha / count.max(1)) as u8);
         }

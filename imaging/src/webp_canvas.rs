@@ -41,7 +41,7 @@ fn le32(b: &[u8], at: usize) -> Option<usize> {
 
 /// The chunks of a RIFF chunk list: (FourCC, payload), in order, stopping
 /// at the first one that does not fit.
-fn chunks(b: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+pub(crate) fn chunks(b: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || {
         let kind = b.get(at..at.checked_add(4)?)?;

@@ -10,6 +10,7 @@ mod colour_ref;
 mod common;
 mod differential;
 mod errors;
+mod facts;
 mod fits;
 mod formats;
 mod gif_canvas;

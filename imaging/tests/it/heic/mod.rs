@@ -7,10 +7,10 @@
 //! Both decoders read the same HEVC stream; what differs is the chroma
 //! upsampling and rounding of the YCbCr to RGB conversion.
 
-mod boxes;
+pub mod boxes;
 mod colour;
 mod errors;
-mod tools;
+pub mod tools;
 
 use image::{DynamicImage, ImageBuffer, Rgb, RgbaImage, imageops};
 use pixpipe_imaging::{Limits, SourceFormat, probe};

@@ -34,6 +34,17 @@ pub fn heif_enc(img: &DynamicImage, args: &[&str]) -> Vec<u8> {
     std::fs::read(dir.path().join("out.heic")).expect("heif-enc output")
 }
 
+/// Encodes a JPEG file with `heif-enc`, which copies its EXIF and XMP
+/// segments into items and its ICC profile into a `colr` box.
+pub fn heif_enc_jpeg(jpeg: &[u8], args: &[&str]) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("in.jpg"), jpeg).expect("write jpeg");
+    let mut all = args.to_vec();
+    all.extend(["-o", "out.heic", "in.jpg"]);
+    run("heif-enc", &all, dir.path());
+    std::fs::read(dir.path().join("out.heic")).expect("heif-enc output")
+}
+
 /// libheif's decode of `heic` (its alpha kept, `irot`/`imir` applied, no
 /// colour conversion), rounded to 8 bits.
 pub fn heif_convert(heic: &[u8]) -> RgbaImage {
