@@ -30,6 +30,9 @@ pub enum Task {
     Standard,
     /// The `seed` preset: one 300x300 stretched JPEG q75 (the seed Lambda's job).
     Seed,
+    /// The `modern` preset: AVIF and WebP of each standard size (no anchor
+    /// does this job; for the worker's time and memory per job).
+    Modern,
 }
 
 impl Task {
@@ -37,6 +40,7 @@ impl Task {
         match self {
             Task::Standard => "standard",
             Task::Seed => "seed",
+            Task::Modern => "modern",
         }
     }
 }
@@ -238,7 +242,7 @@ pub(crate) fn vm_hwm_kb() -> Option<u64> {
 }
 
 /// Resets the RSS high-water mark (VmHWM) to the current RSS.
-pub(crate) fn reset_hwm() -> bool {
+fn reset_hwm() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 

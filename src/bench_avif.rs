@@ -3,11 +3,14 @@
 //!
 //! For each file and each box (`inside`, default 1024 and 2048): the engine
 //! makes the variant's raster once (untimed, through a lossless PNG variant),
-//! then, for each speed the budget can pick, encodes it as AVIF on one thread
-//! `--reps` times. Each encode is timed with the process CPU clock and a
-//! monotonic clock; `rss_hwm_kb` is the process's RSS high-water mark over
-//! the encode (reset through `/proc/self/clear_refs` before it) and
-//! `rss_base_kb` the RSS just before. The same raster is encoded as WebP
+//! then, for each of `--speeds` (default: those the budget picks from),
+//! encodes it as AVIF on one thread `--reps` times. Each encode is timed with
+//! the process CPU clock and a monotonic clock. `peak_rss_kb` is the
+//! process's RSS high-water mark after the encodes (decode, resize and
+//! encode: what a worker needs for the variant), `peak_before_kb` the same
+//! mark before the first encode (decode and resize alone); `bench/avif.sh`
+//! runs one process per (box, speed) so that each peak stands alone. The
+//! same raster is encoded as WebP
 //! (`quality` as the preset's WebP) for the size comparison. One JSON line
 //! per (file, box, speed) with medians goes to stdout, a Markdown table to
 //! stderr. `budget_pick` is the speed the default budget gives this variant
@@ -23,7 +26,7 @@ use pixpipe_imaging::avif::{self, AvifPlan, Raster};
 use pixpipe_imaging::{Fit, Format, Limits, Variant};
 use serde_json::json;
 
-use crate::bench::{process_cpu_ns, reset_hwm, round3, vm_hwm_kb};
+use crate::bench::{process_cpu_ns, round3, vm_hwm_kb};
 
 /// Arguments of `pixpipe bench-avif`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +37,9 @@ pub struct BenchAvifArgs {
     /// Timed encodes per (file, box, speed); medians are reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub reps: u32,
+    /// rav1e speeds to measure (1..=10); default: the budget's.
+    #[arg(long, value_delimiter = ',')]
+    pub speeds: Vec<u8>,
     /// AVIF quality (1..=100), as a variant's `quality`.
     #[arg(long, default_value_t = spec::MODERN_AVIF_QUALITY)]
     pub quality: u8,
@@ -43,13 +49,21 @@ pub struct BenchAvifArgs {
     /// Write each AVIF and WebP here (DIR/<stem>-<box>-s<speed>.avif).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print the speeds the budget picks from (space-separated) and exit.
+    #[arg(long)]
+    pub print_speeds: bool,
     /// Input images.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "print_speeds")]
     pub files: Vec<PathBuf>,
 }
 
 /// Runs the measurement, printing JSON lines and the table.
 pub fn run(args: &BenchAvifArgs) -> anyhow::Result<()> {
+    if args.print_speeds {
+        let speeds: Vec<String> = avif::SPEEDS.iter().map(|(s, _)| s.to_string()).collect();
+        println!("{}", speeds.join(" "));
+        return Ok(());
+    }
     let limits = Limits {
         max_threads: 1,
         ..Limits::default()
@@ -58,7 +72,7 @@ pub fn run(args: &BenchAvifArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     }
     let mut table = vec![
-        "| file | box | output | speed | CPU s (median) | wall s | peak RSS MB (base) | AVIF bytes | WebP bytes | AVIF/WebP | budget pick | modern pick |".to_owned(),
+        "| file | box | output | speed | CPU s (median) | wall s | peak RSS MB (before encoding) | AVIF bytes | WebP bytes | AVIF/WebP | budget pick | modern pick |".to_owned(),
         "|---|---|---|---|---|---|---|---|---|---|---|---|".to_owned(),
     ];
     for path in &args.files {
@@ -74,7 +88,12 @@ pub fn run(args: &BenchAvifArgs) -> anyhow::Result<()> {
                 Some(AvifPlan::Speed(s)) => json!(s),
                 _ => json!("skip"),
             };
-            for &(speed, _) in &avif::SPEEDS {
+            let speeds: Vec<u8> = if args.speeds.is_empty() {
+                avif::SPEEDS.iter().map(|(s, _)| *s).collect()
+            } else {
+                args.speeds.iter().map(|s| (*s).clamp(1, 10)).collect()
+            };
+            for speed in speeds {
                 let view = Raster {
                     width: raster.width(),
                     height: raster.height(),
@@ -95,7 +114,7 @@ pub fn run(args: &BenchAvifArgs) -> anyhow::Result<()> {
                         "file": stem, "box": side, "width": raster.width(), "height": raster.height(),
                         "speed": speed, "quality": args.quality, "reps": args.reps,
                         "cpu_s": round3(m.cpu_s), "wall_s": round3(m.wall_s),
-                        "rss_hwm_kb": m.hwm_kb, "rss_base_kb": m.base_kb,
+                        "peak_rss_kb": m.hwm_kb, "peak_before_kb": m.base_kb,
                         "avif_bytes": m.bytes.len(), "webp_bytes": webp.len(),
                         "avif_per_webp": round3(ratio),
                         "model_cpu_s": round3(avif::cpu_seconds(speed, pixels)),
@@ -131,18 +150,17 @@ struct Measured {
 }
 
 fn measure(raster: &Raster<'_>, quality: u8, speed: u8, reps: u32) -> anyhow::Result<Measured> {
-    let (mut cpu, mut wall, mut hwm, mut base) = (vec![], vec![], 0, 0);
+    let (mut cpu, mut wall) = (vec![], vec![]);
+    let base = vm_hwm_kb().unwrap_or(0);
     let mut bytes = Vec::new();
     for _ in 0..reps {
-        reset_hwm();
-        base = vm_hwm_kb().unwrap_or(0);
         let (c0, t0) = (process_cpu_ns(), Instant::now());
         bytes = avif::encode_raster(raster, quality, speed, 1, None)
             .map_err(|e| anyhow!("avif at speed {speed}: {e}"))?;
         wall.push(t0.elapsed().as_secs_f64());
         cpu.push(process_cpu_ns().saturating_sub(c0) as f64 / 1e9);
-        hwm = hwm.max(vm_hwm_kb().unwrap_or(0));
     }
+    let hwm = vm_hwm_kb().unwrap_or(0);
     Ok(Measured {
         cpu_s: median(cpu),
         wall_s: median(wall),

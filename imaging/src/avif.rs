@@ -25,7 +25,7 @@ use crate::pixels::{Layout, Pixels};
 /// The speeds the budget chooses from, slowest (smallest files) first, with
 /// the CPU seconds each costs per megapixel encoded (one thread, x86_64
 /// without assembly, rounded up from `pixpipe bench --avif`).
-pub const SPEEDS: [(u8, f64); 3] = [(6, 2.4), (8, 1.6), (10, 0.45)];
+pub const SPEEDS: [(u8, f64); 3] = [(6, 3.2), (8, 2.7), (10, 0.75)];
 
 /// Largest side an AVIF variant may have (the AV1 level limit of 65536 is
 /// never reached: rav1e's memory is what bounds us, see `MAX_PIXELS`).
@@ -195,14 +195,14 @@ mod tests {
         let sizes = [Some(3 * MP), None, Some(MP)];
         let speed = |s| Some(AvifPlan::Speed(s));
         assert_eq!(plan(&sizes, &limits(100.0)), [speed(6), None, speed(6)]);
-        assert_eq!(plan(&sizes, &limits(8.0)), [speed(8), None, speed(8)]);
-        assert_eq!(plan(&sizes, &limits(2.0)), [speed(10), None, speed(10)]);
+        assert_eq!(plan(&sizes, &limits(11.0)), [speed(8), None, speed(8)]);
+        assert_eq!(plan(&sizes, &limits(4.0)), [speed(10), None, speed(10)]);
     }
 
     #[test]
     fn past_the_fastest_speed_the_largest_are_skipped() {
         let sizes = [Some(3 * MP), Some(MP), Some(MP / 4)];
-        let plans = plan(&sizes, &limits(0.6));
+        let plans = plan(&sizes, &limits(1.0));
         assert_eq!(
             plans,
             [

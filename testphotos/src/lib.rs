@@ -13,6 +13,7 @@
 
 pub mod reference;
 mod scene;
+pub mod tagged;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -21,6 +21,7 @@ mod openapi;
 mod parity;
 mod pipeline;
 mod rejections;
+mod renditions;
 mod restart;
 mod self_contained;
 mod settings;

@@ -3,8 +3,6 @@
 //! GIF and WebP animations, the ICC profile's description in JPEG, PNG, WebP
 //! and HEIC, and the metadata each container carries).
 
-use std::borrow::Cow;
-
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 use moxcms::{ColorProfile, ProfileText};
 use pixpipe_imaging::{Fit, Format, Limits, Metadata, SourceFacts, SourceFormat, Variant, make};
@@ -110,21 +108,7 @@ fn alpha_counts_only_when_a_pixel_is_not_opaque() {
 
 #[test]
 fn an_animated_gif_counts_its_frames() {
-    let palette: Vec<u8> = (0..=255u8).flat_map(|i| [i, 255 - i, i / 2]).collect();
-    let mut gif = Vec::new();
-    {
-        let mut encoder = gif::Encoder::new(&mut gif, 20, 10, &palette).expect("encoder");
-        for i in 0..3u8 {
-            let frame = gif::Frame {
-                width: 20,
-                height: 10,
-                delay: 10,
-                buffer: Cow::Owned(vec![i * 40; 200]),
-                ..gif::Frame::default()
-            };
-            encoder.write_frame(&frame).expect("frame");
-        }
-    }
+    let gif = pixpipe_testphotos::tagged::animated_gif(20, 10, 3);
     let expected = plain(SourceFormat::Gif, (20, 10), &gif);
     assert_eq!(
         facts(&gif),
@@ -219,36 +203,17 @@ fn the_icc_profile_of_a_png_is_named() {
     assert_eq!(facts(&bytes), expected);
 }
 
-/// A big-endian TIFF block: IFD0 with the Exif and GPS IFD pointers, an
-/// Exif IFD holding BodySerialNumber, a GPS IFD holding GPSLatitudeRef.
-fn gps_and_serial_tiff() -> Vec<u8> {
-    let entry = |tag: u16, kind: u16, count: u32, value: u32| {
-        let mut e = tag.to_be_bytes().to_vec();
-        e.extend_from_slice(&kind.to_be_bytes());
-        e.extend_from_slice(&count.to_be_bytes());
-        e.extend_from_slice(&value.to_be_bytes());
-        e
-    };
-    let ifd = |entries: &[Vec<u8>]| {
-        let mut out = (entries.len() as u16).to_be_bytes().to_vec();
-        out.extend(entries.concat());
-        out.extend_from_slice(&[0; 4]);
-        out
-    };
-    // IFD0 at 8 (2 entries: 30 bytes), Exif IFD at 38 (18 bytes), GPS IFD
-    // at 56 (18 bytes), the serial's text at 74.
-    let mut t = b"MM\0*\0\0\0\x08".to_vec();
-    t.extend(ifd(&[entry(0x8769, 4, 1, 38), entry(0x8825, 4, 1, 56)]));
-    t.extend(ifd(&[entry(0xA431, 2, 8, 74)]));
-    t.extend(ifd(&[entry(0x0001, 2, 2, u32::from_be_bytes(*b"N\0\0\0"))]));
-    t.extend_from_slice(b"SN12345\0");
-    t
-}
-
 #[test]
 fn gps_and_serial_numbers_are_found_in_the_exif_block() {
     let small = jpeg(&DynamicImage::ImageRgba8(picture(30, 20)), 90);
-    let app1 = segment(0xE1, &[&b"Exif\0\0"[..], &gps_and_serial_tiff()].concat());
+    let app1 = segment(
+        0xE1,
+        &[
+            &b"Exif\0\0"[..],
+            &pixpipe_testphotos::tagged::gps_and_serial_tiff(),
+        ]
+        .concat(),
+    );
     let bytes = with_segments(&small, &[app1]);
     let expected = SourceFacts {
         metadata_removed: vec![Metadata::Exif, Metadata::Gps, Metadata::SerialNumbers],
@@ -262,13 +227,13 @@ fn gps_and_serial_numbers_are_found_in_png_and_webp_exif() {
     let img = picture(30, 20);
     let all = vec![Metadata::Exif, Metadata::Gps, Metadata::SerialNumbers];
     let png = encode(&DynamicImage::ImageRgba8(img.clone()), ImageFormat::Png);
-    let bytes = png_with_exif(&png, &gps_and_serial_tiff());
+    let bytes = png_with_exif(&png, &pixpipe_testphotos::tagged::gps_and_serial_tiff());
     let expected = SourceFacts {
         metadata_removed: all.clone(),
         ..plain(SourceFormat::Png, (30, 20), &bytes)
     };
     assert_eq!(facts(&bytes), expected);
-    let bytes = webp_with_exif(&img, &gps_and_serial_tiff());
+    let bytes = webp_with_exif(&img, &pixpipe_testphotos::tagged::gps_and_serial_tiff());
     let expected = SourceFacts {
         metadata_removed: all,
         ..plain(SourceFormat::Webp, (30, 20), &bytes)
@@ -351,7 +316,14 @@ fn heic_metadata_and_profile_written_by_libheif_are_found() {
     let small = jpeg(&DynamicImage::ImageRgba8(picture(64, 48)), 90);
     let icc = profile("Display P3 (libheif)");
     let segments = [
-        segment(0xE1, &[&b"Exif\0\0"[..], &gps_and_serial_tiff()].concat()),
+        segment(
+            0xE1,
+            &[
+                &b"Exif\0\0"[..],
+                &pixpipe_testphotos::tagged::gps_and_serial_tiff(),
+            ]
+            .concat(),
+        ),
         segment(
             0xE1,
             b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x='adobe:ns:meta/'/>",

@@ -11,11 +11,11 @@
 //! these inputs: JPEG outputs 80.6 to 83.4, WebP outputs 66.5 to 82.7 (the
 //! grass texture of the generated scene is the hardest case for WebP).
 
-use image::imageops::{self, FilterType};
-use image::{DynamicImage, ImageDecoder, RgbImage, RgbaImage};
+use image::imageops;
+use image::{DynamicImage, ImageDecoder, RgbImage};
 use pixpipe_imaging::{Fit, Format, Limits, Variant, process};
 use pixpipe_testphotos::Photo;
-use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+pub(crate) use pixpipe_testphotos::reference::{lanczos3, on_white, ssimulacra2};
 
 /// The bound every standard-job output must reach: between "medium" (50)
 /// and "high quality" (70), a few points under the worst WebP measured.
@@ -84,17 +84,6 @@ pub(crate) fn upright_on_white(bytes: &[u8]) -> RgbImage {
     on_white(image)
 }
 
-pub(crate) fn on_white(image: DynamicImage) -> RgbImage {
-    let rgba: RgbaImage = image.into_rgba8();
-    let (w, h) = rgba.dimensions();
-    RgbImage::from_fn(w, h, |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let blend =
-            |c: u8| ((u32::from(c) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8;
-        image::Rgb([blend(r), blend(g), blend(b)])
-    })
-}
-
 /// The reference: the centred crop a `cover` fit keeps (the whole image
 /// otherwise), resized with Lanczos3 in floating point to the output's size.
 pub(crate) fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32)) -> RgbImage {
@@ -111,26 +100,5 @@ pub(crate) fn reference(upright: &RgbImage, variant: &Variant, size: (u32, u32))
         _ => (w, h),
     };
     let cropped = imageops::crop_imm(upright, (w - crop_w) / 2, (h - crop_h) / 2, crop_w, crop_h);
-    let float = DynamicImage::ImageRgb8(cropped.to_image()).into_rgb32f();
-    let resized = imageops::resize(&float, size.0, size.1, FilterType::Lanczos3);
-    DynamicImage::ImageRgb32F(resized).into_rgb8()
-}
-
-pub(crate) fn ssimulacra2(reference: &RgbImage, produced: &RgbImage) -> f64 {
-    let frame = |img: &RgbImage| {
-        let data = img
-            .pixels()
-            .map(|p| p.0.map(|c| f32::from(c) / 255.0))
-            .collect();
-        let (w, h) = img.dimensions();
-        Rgb::new(
-            data,
-            w as usize,
-            h as usize,
-            TransferCharacteristic::SRGB,
-            ColorPrimaries::BT709,
-        )
-        .expect("frame")
-    };
-    compute_frame_ssimulacra2(frame(reference), frame(produced)).expect("score")
+    lanczos3(&cropped.to_image(), size)
 }

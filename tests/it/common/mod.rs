@@ -9,7 +9,7 @@ use pixpipe::serve::{Running, ServeArgs, start};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-mod api;
+pub mod api;
 mod process;
 
 pub use api::Api;
