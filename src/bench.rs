@@ -74,6 +74,10 @@ pub struct BenchArgs {
     /// `max_threads`). 1, the default, compares with the single-threaded anchors.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: u16,
+    /// A JSON file of custom variants (as `POST /v1/jobs` takes them) to run
+    /// instead of the task's preset, e.g. the heaviest job a worker accepts.
+    #[arg(long)]
+    pub variants: Option<PathBuf>,
     /// Input images.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -83,7 +87,14 @@ pub struct BenchArgs {
 /// bad preset or an unwritable output; a failing image is a recorded line.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let task = args.task.name();
-    let preset = spec::preset(task).ok_or_else(|| anyhow!("no preset named {task:?}"))?;
+    let mut preset = spec::preset(task).ok_or_else(|| anyhow!("no preset named {task:?}"))?;
+    if let Some(path) = &args.variants {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let list: Vec<VariantSpec> = serde_json::from_str(&text).context("parsing the variants")?;
+        let (_, list) = spec::resolve(None, Some(list)).map_err(|e| anyhow!("variants: {e}"))?;
+        preset.variants = list;
+    }
     let variants: Vec<_> = preset
         .variants
         .iter()
@@ -119,7 +130,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let c0 = process_cpu_ns();
             let t0 = Instant::now();
             let result = match &bytes {
-                Ok(bytes) => pixpipe_imaging::process(bytes, &variants, &limits)
+                Ok(bytes) => pixpipe_imaging::make(bytes, &variants, &limits, None)
+                    .map(|made| made.outputs)
                     .map_err(|e| format!("{}: {e}", e.code())),
                 Err(e) => Err(format!("io_error: reading {}: {e}", path.display())),
             };
@@ -134,10 +146,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let mut out_bytes = 0;
             if let Ok(outputs) = &result {
                 for (spec, output) in preset.variants.iter().zip(outputs) {
+                    let Some(output) = output else {
+                        per_variant.insert(spec.name.clone(), json!({"skipped": "budget"}));
+                        continue;
+                    };
                     out_bytes += output.bytes.len();
                     per_variant.insert(
                         spec.name.clone(),
-                        json!({"bytes": output.bytes.len(), "w": output.width, "h": output.height}),
+                        json!({"bytes": output.bytes.len(), "w": output.width, "h": output.height,
+                               "avif_speed": output.avif_speed}),
                     );
                 }
             }
@@ -184,7 +201,7 @@ fn write_outputs(
     out: &Path,
     input: &Path,
     specs: &[VariantSpec],
-    outputs: &[Output],
+    outputs: &[Option<Output>],
 ) -> anyhow::Result<()> {
     let stem = input
         .file_stem()
@@ -192,6 +209,7 @@ fn write_outputs(
     let dir = out.join(stem.as_ref());
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (spec, output) in specs.iter().zip(outputs) {
+        let Some(output) = output else { continue };
         let path = dir.join(format!("{}.{}", spec.name, output.format.extension()));
         std::fs::write(&path, &output.bytes)
             .with_context(|| format!("writing {}", path.display()))?;
