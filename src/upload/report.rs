@@ -73,7 +73,14 @@ pub fn result_lines(name: &str, job: &Value) -> Vec<String> {
     let mut lines = vec![format!("{name}: succeeded (job {id})")];
     lines.extend(source_line(&job["source"]));
     lines.extend(placeholder_line(&job["placeholder"]));
-    for result in job["results"].as_array().into_iter().flatten() {
+    let results = job["results"].as_array().map_or(&[][..], Vec::as_slice);
+    // Names line up in a column at least 8 wide (`medium-avif` is wider).
+    let width = results
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .map(str::len)
+        .fold(8, usize::max);
+    for result in results {
         let format = result["content_type"]
             .as_str()
             .map_or("?", |ct| ct.strip_prefix("image/").unwrap_or(ct));
@@ -83,7 +90,7 @@ pub fn result_lines(name: &str, job: &Value) -> Vec<String> {
             result["height"].as_u64().unwrap_or(0)
         );
         lines.push(format!(
-            "  {:<8} {:>9}  {:<5} {}",
+            "  {:<width$} {:>9}  {:<5} {}",
             result["name"].as_str().unwrap_or("?"),
             size,
             format,
@@ -224,13 +231,19 @@ mod tests {
                 "metadata_removed": ["exif", "gps"]},
             "placeholder": {"thumbhash": "3OcRJYB4d3h/iIeHeEh3eIhw+j2w", "dominant_color": "#5b7a99",
                 "blurhash": {"hash": "LKO2:N%2Tw=w]~RBVZRi};RPxuwH", "components_x": 4, "components_y": 3}},
-            "results": [], "skipped": [{"name": "large-avif", "skipped": "budget"}]});
+            "results": [
+                {"name": "thumb", "url": "http://h/t.webp", "content_type": "image/webp", "width": 300, "height": 300},
+                {"name": "large-avif", "url": "http://h/l.avif", "content_type": "image/avif", "width": 640, "height": 427},
+            ],
+            "skipped": [{"name": "medium-avif", "skipped": "budget"}]});
         assert_eq!(
             result_lines("b.heic", &job)[1..],
             [
                 "  source: heic 3024x4032, 1604773 bytes, orientation 6 applied, ICC \"Display P3\", removed exif, gps",
                 "  placeholder: #5b7a99 thumbhash 3OcRJYB4d3h/iIeHeEh3eIhw+j2w blurhash LKO2:N%2Tw=w]~RBVZRi};RPxuwH",
-                "  skipped: large-avif (budget)",
+                "  thumb        300x300  webp  http://h/t.webp",
+                "  large-avif   640x427  avif  http://h/l.avif",
+                "  skipped: medium-avif (budget)",
             ]
         );
         assert_eq!(
