@@ -67,7 +67,7 @@ enum WebCommand {
         /// Base URL of the pixpipe API ("" for the origin the page is served from).
         #[arg(long)]
         api: String,
-        /// Directory to write index.html, app.js, style.css and config.js into.
+        /// Directory to write index.html, app.js, thumbhash.js, style.css and config.js into.
         #[arg(long)]
         out: PathBuf,
     },

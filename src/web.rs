@@ -20,6 +20,11 @@ pub const INDEX_HTML: &str = include_str!("../web/index.html");
 pub const APP_JS: &str = include_str!("../web/app.js");
 /// Its style sheet.
 pub const STYLE_CSS: &str = include_str!("../web/style.css");
+/// The ThumbHash decoder the script imports to paint placeholders: the npm
+/// package `thumbhash`'s one ES module, vendored under its MIT licence
+/// header (the page has no bundler; `web/package.json` pins the version and
+/// the browser tests check the copy against it).
+pub const THUMBHASH_JS: &str = include_str!("../web/thumbhash.js");
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
@@ -40,12 +45,14 @@ pub fn config_js(api: &str) -> String {
     )
 }
 
-/// `GET /`, `/index.html`, `/app.js`, `/style.css` and `/config.js` (same origin).
+/// `GET /`, `/index.html`, `/app.js`, `/thumbhash.js`, `/style.css` and
+/// `/config.js` (same origin).
 pub fn router() -> Router {
     Router::new()
         .route("/", get(|| async { page(HTML, INDEX_HTML) }))
         .route("/index.html", get(|| async { page(HTML, INDEX_HTML) }))
         .route("/app.js", get(|| async { page(JS, APP_JS) }))
+        .route("/thumbhash.js", get(|| async { page(JS, THUMBHASH_JS) }))
         .route("/style.css", get(|| async { page(CSS, STYLE_CSS) }))
         .route("/config.js", get(|| async { page(JS, config_js("")) }))
 }
@@ -103,14 +110,16 @@ pub fn api_base(raw: &str) -> anyhow::Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// Writes `index.html`, `app.js`, `style.css` and `config.js` (pointing at
-/// `api`) into `out`, creating it. Returns the files written.
+/// Writes `index.html`, `app.js`, `thumbhash.js`, `style.css` and
+/// `config.js` (pointing at `api`) into `out`, creating it. Returns the
+/// files written.
 pub fn build(api: &str, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let api = api_base(api)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let files = [
         ("index.html", INDEX_HTML.to_owned()),
         ("app.js", APP_JS.to_owned()),
+        ("thumbhash.js", THUMBHASH_JS.to_owned()),
         ("style.css", STYLE_CSS.to_owned()),
         ("config.js", config_js(&api)),
     ];
@@ -169,11 +178,13 @@ mod tests {
     }
 
     #[test]
-    fn build_writes_the_four_files() {
+    fn build_writes_the_five_files() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("site");
         let files = build("https://api.example.com", &out).unwrap();
-        assert_eq!(files.len(), 4);
+        assert_eq!(files.len(), 5);
+        let thumbhash = std::fs::read_to_string(out.join("thumbhash.js")).unwrap();
+        assert!(thumbhash.contains("export function thumbHashToDataURL"));
         let config = std::fs::read_to_string(out.join("config.js")).unwrap();
         assert!(config.contains("\"https://api.example.com\""));
         let index = std::fs::read_to_string(out.join("index.html")).unwrap();

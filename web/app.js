@@ -2,8 +2,13 @@
 // (POST /v1/jobs), send the bytes to the returned signed URL with exactly
 // the returned headers (XMLHttpRequest, for upload progress), follow the job
 // with the long poll GET /v1/jobs/{id}?wait=20 until it finishes, then show
-// its results. The API base comes from config.js (window.PIXPIPE_API; ""
-// means this page's own origin).
+// its results, each painted first with the job's placeholder (the ThumbHash
+// decoded by the vendored thumbhash.js, over the dominant colour) until the
+// image itself has loaded, and the source's facts. The API base comes from
+// config.js (window.PIXPIPE_API; "" means this page's own origin). A module:
+// index.html loads it with type="module", after config.js.
+import { thumbHashToDataURL } from './thumbhash.js';
+
 'use strict';
 
 (() => {
@@ -160,6 +165,43 @@
     return `${n} bytes`;
   }
 
+  /**
+   * What to paint under a result while it loads: the ThumbHash (standard
+   * base64) as a PNG data URL, or null when it is missing or does not
+   * decode, and the dominant colour when it is a plain `#rrggbb`.
+   */
+  function placeholderPaint(placeholder) {
+    if (!placeholder || typeof placeholder !== 'object') return { url: null, colour: null };
+    let url = null;
+    try {
+      const bytes = Uint8Array.from(atob(String(placeholder.thumbhash || '')), (c) => c.charCodeAt(0));
+      if (bytes.length >= 5) url = thumbHashToDataURL(bytes);
+    } catch (_) { /* not base64, or not a ThumbHash: the colour alone */ }
+    const colour = /^#[0-9a-f]{6}$/i.test(placeholder.dominant_color || '') ? placeholder.dominant_color : null;
+    return { url, colour };
+  }
+
+  const METADATA_NAMES = {
+    exif: 'EXIF', gps: 'GPS position', serial_numbers: 'camera serial numbers', xmp: 'XMP', iptc: 'IPTC', comment: 'comment',
+  };
+  const SKIP_REASONS = { budget: "over the server's AVIF budget" };
+
+  /** The source's facts as term/description pairs for the job's card. */
+  function sourceFacts(source) {
+    const size = [`${String(source.format || '?').toUpperCase()}, ${source.width}×${source.height}`];
+    if (source.orientation > 1) size.push(`turned upright (EXIF orientation ${source.orientation})`);
+    if (source.frames > 1) size.push(`${source.frames} frames (the results show the first)`);
+    if (source.has_alpha) size.push('with transparency');
+    const bytes = Number(source.bytes || 0);
+    size.push(`${formatBytes(bytes)} (${bytes.toLocaleString('en-US')} bytes)`);
+    const removed = (source.metadata_removed || []).map((m) => METADATA_NAMES[m] || m);
+    return [
+      ['Source', size.join(', ')],
+      ['Colour profile', source.icc_profile ? `${source.icc_profile}, converted to sRGB` : 'none (sRGB)'],
+      ['Metadata removed', removed.length ? removed.join(', ') : 'none'],
+    ];
+  }
+
   /** One list entry per file, with its progress bar, state line, error and results. */
   function makeItem(file) {
     const item = template.content.firstElementChild.cloneNode(true);
@@ -170,6 +212,8 @@
     const state = item.querySelector('.job-state');
     const error = item.querySelector('.job-error');
     const results = item.querySelector('.results');
+    const facts = item.querySelector('.source-facts');
+    const skipped = item.querySelector('.skipped');
     state.textContent = 'Waiting for a free slot';
     list.prepend(item);
     $('empty').hidden = true;
@@ -199,8 +243,25 @@
         error.hidden = false;
         item.dataset.state = 'error';
       },
+      showSource(job) {
+        facts.replaceChildren();
+        facts.hidden = !job.source;
+        if (job.source) {
+          for (const [term, text] of sourceFacts(job.source)) {
+            const dt = document.createElement('dt');
+            dt.textContent = term;
+            const dd = document.createElement('dd');
+            dd.textContent = text;
+            facts.append(dt, dd);
+          }
+        }
+        const skips = (job.skipped || []).map((s) => `${s.name} (${SKIP_REASONS[s.skipped] || s.skipped})`);
+        skipped.textContent = skips.length ? `Not made: ${skips.join(', ')}` : '';
+        skipped.hidden = skips.length === 0;
+      },
       showResults(job) {
         results.replaceChildren();
+        const paint = placeholderPaint(job.placeholder);
         for (const r of job.results || []) {
           const li = document.createElement('li');
           const link = document.createElement('a');
@@ -208,6 +269,18 @@
           link.target = '_blank';
           link.rel = 'noopener';
           const img = document.createElement('img');
+          // The placeholder is painted under the image until it has loaded
+          // (set through the CSSOM, which the page's CSP allows).
+          if (paint.url || paint.colour) {
+            img.classList.add('placeholder');
+            if (paint.url) img.style.backgroundImage = `url("${paint.url}")`;
+            if (paint.colour) img.style.backgroundColor = paint.colour;
+            img.addEventListener('load', () => {
+              img.classList.remove('placeholder');
+              img.style.removeProperty('background-image');
+              img.style.removeProperty('background-color');
+            }, { once: true });
+          }
           img.src = r.url;
           img.alt = '';
           img.decoding = 'async';
@@ -251,6 +324,7 @@
       announce(`${view.name}: ${(STATE_TEXT[j.status] || j.status).toLowerCase()}`);
     });
     if (job.status === 'succeeded') {
+      view.showSource(job);
       view.showResults(job);
       const n = (job.results || []).length;
       view.setState(`Done: ${n} result${n === 1 ? '' : 's'}`, 'succeeded');

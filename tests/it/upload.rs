@@ -74,9 +74,34 @@ async fn two_photos_print_result_urls_that_serve_the_variants() {
     for file in ["rocket.jpg: succeeded", "photo.png: succeeded"] {
         assert!(stdout.contains(file), "{stdout}");
     }
+    // The source as the worker read it, and the placeholder to paint.
+    let rocket = Photo::Rocket.bytes().len();
+    assert!(
+        stdout.contains(&format!(
+            "  source: jpeg 640x427, {rocket} bytes, ICC \"Adobe RGB (1998)\""
+        )),
+        "{stdout}"
+    );
+    let placeholders: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  placeholder: "))
+        .map(|l| l.split(' ').collect())
+        .collect();
+    assert_eq!(placeholders.len(), 2, "{stdout}");
+    for fields in placeholders {
+        let [colour, "thumbhash", thumbhash, "blurhash", blurhash] = fields[..] else {
+            panic!("placeholder line {fields:?}")
+        };
+        let hex = colour.strip_prefix('#').unwrap_or_default();
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        assert!(hex.len() == 6 && hex.bytes().all(lower_hex), "{colour}");
+        assert!(thumbhash.len() >= 20 && blurhash.len() >= 20, "{fields:?}");
+    }
+    assert!(!stdout.contains("skipped:"), "{stdout}");
+    // Result lines: a variant name (never with a colon), size, format, URL.
     let results: Vec<Vec<&str>> = stdout
         .lines()
-        .filter(|l| l.starts_with("  "))
+        .filter(|l| l.starts_with("  ") && !l.split_whitespace().next().unwrap().ends_with(':'))
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert_eq!(results.len(), 6, "{stdout}");
@@ -87,6 +112,29 @@ async fn two_photos_print_result_urls_that_serve_the_variants() {
         assert!(["thumb", "medium", "large"].contains(&name), "{name}");
         check_result(&app, url, format, size).await;
     }
+}
+
+/// AVIF variants the server's budget cannot afford are named, with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variants_skipped_for_the_avif_budget_are_listed() {
+    let app = crate::common::spawn_with(|a| a.job.avif_budget_secs = 0).await;
+    let (code, stdout, stderr) = run(uploader(&app.base)
+        .args(["--preset", "modern"])
+        .arg(crate::common::photo_file(Photo::Rocket)))
+    .await;
+    assert_eq!(code, Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    let skipped: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  skipped: "))
+        .collect();
+    let avifs = ["thumb-avif", "medium-avif", "large-avif"].map(|n| format!("{n} (budget)"));
+    assert_eq!(skipped, avifs, "{stdout}");
+    let formats: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("http://"))
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(formats, ["webp"; 3], "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,9 +157,16 @@ async fn json_lists_the_finished_jobs_as_the_api_returns_them() {
         .map(|j| j["filename"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["rocket.jpg", "portrait.jpg"]);
+    let rocket = &jobs[0]["source"];
+    let size = [&rocket["width"], &rocket["height"], &rocket["bytes"]].map(Value::as_u64);
+    let bytes = Photo::Rocket.bytes().len() as u64;
+    assert_eq!(size, [Some(640), Some(427), Some(bytes)], "{rocket}");
     for job in &jobs {
         assert_eq!(job["status"], "succeeded", "{job}");
         assert!(job.get("upload").is_none(), "no spent upload URL: {job}");
+        assert_eq!(job["source"]["format"], "jpeg", "{job}");
+        assert!(job["placeholder"]["thumbhash"].is_string(), "{job}");
+        assert_eq!(job["skipped"], json!([]), "{job}");
         let results = job["results"].as_array().unwrap();
         assert_eq!(results.len(), 3);
         let direct = app.get_bytes(results[0]["url"].as_str().unwrap()).await.1;

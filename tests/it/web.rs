@@ -70,7 +70,11 @@ async fn the_page_and_its_config_are_served() {
             .contains("window.PIXPIPE_API = \"\";")
     );
 
-    for (path, kind) in [("/app.js", "text/javascript"), ("/style.css", "text/css")] {
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/thumbhash.js", "text/javascript"),
+        ("/style.css", "text/css"),
+    ] {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         assert!(
