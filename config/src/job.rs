@@ -45,7 +45,7 @@ pub struct JobArgs {
     /// CPU seconds one job may spend encoding AVIF, all its AVIF variants
     /// together (0 to 600; 0 skips every AVIF variant). It picks their
     /// encoder speed, or skips those it cannot afford (`skipped: budget`);
-    /// see the README's "AVIF" section for the cost model.
+    /// see the README's "AVIF and its budget" for the cost model.
     #[arg(long, env = "PIXPIPE_AVIF_BUDGET_SECS",
           default_value_t = pixpipe_imaging::DEFAULT_AVIF_BUDGET.as_secs(),
           value_parser = clap::value_parser!(u64).range(0..=600))]

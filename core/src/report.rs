@@ -60,7 +60,9 @@ pub struct BlurHash {
     pub components_y: u32,
 }
 
-/// What to paint while a variant loads, from the smallest variant's pixels.
+/// What to paint while a variant loads, from the pixels of the smallest
+/// variant that shows the whole picture (`inside`, `outside` or `fill`; the
+/// smallest of all when every variant crops or pads).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Placeholder {
     /// ThumbHash (<https://evanw.github.io/thumbhash/>), standard base64:

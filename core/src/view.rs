@@ -33,7 +33,8 @@ pub struct JobView {
     pub results: Vec<JobResult>,
     /// Variants of a succeeded job that were not made, and why; empty otherwise.
     pub skipped: Vec<SkippedVariant>,
-    /// What to paint while the results load (from the smallest variant);
+    /// What to paint while the results load (from the smallest variant that
+    /// shows the whole picture);
     /// null until the job has succeeded.
     pub placeholder: Option<Placeholder>,
     /// The uploaded source's facts, as the worker read them; null until the

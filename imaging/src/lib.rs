@@ -17,7 +17,8 @@
 //!   one resizer reused for all variants.
 //! - `encode`: JPEG (libjpeg-turbo), PNG (image), WebP (libwebp), AVIF (rav1e).
 //! - `avif`: the AVIF encoder and the per-job CPU budget that picks its speed.
-//! - `placeholder`: ThumbHash, BlurHash and dominant colour of the smallest variant.
+//! - `placeholder`: ThumbHash, BlurHash and dominant colour of the smallest
+//!   variant that shows the whole picture.
 //! - `facts`: what the source was (format, upright size, alpha, frames, ICC
 //!   profile, orientation, metadata the outputs drop).
 //! - `gravity`: where `cover` crops: compass points and the smart crops.
@@ -47,7 +48,8 @@
 //!       the source);
 //!    4. pad for `contain` with the background; draw the watermark;
 //!       flatten onto the background (JPEG) or un-premultiply;
-//! 4. Compute the placeholder from the smallest finished raster; plan the
+//! 4. Compute the placeholder from the smallest finished raster that shows
+//!    the whole picture (see `placeholder`); plan the
 //!    AVIF outputs against the job's CPU budget (`avif`).
 //! 5. Encode the finished rasters, on up to `Limits::max_threads` threads
 //!    (largest first), writing no metadata but, on request, Copyright and
@@ -122,7 +124,7 @@ pub struct Made {
     /// skipped because the job's AVIF budget could not afford it.
     pub outputs: Vec<Option<Output>>,
     pub source: SourceFacts,
-    /// From the smallest variant's pixels.
+    /// From the smallest variant that shows the whole picture.
     pub placeholder: Option<Placeholder>,
 }
 
@@ -223,10 +225,7 @@ pub fn make(
     // (`shared`, which borrows them, is not used past this point).
     drop((cascade, thumbnail, source));
     let finished: Vec<Pixels> = finished.into_iter().flatten().collect();
-    let placeholder = finished
-        .iter()
-        .min_by_key(|p| u64::from(p.width()) * u64::from(p.height()))
-        .and_then(placeholder::compute);
+    let placeholder = placeholder::pick(&finished, variants).and_then(placeholder::compute);
     let avif_sizes: Vec<Option<u64>> = finished
         .iter()
         .zip(variants)

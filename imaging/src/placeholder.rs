@@ -1,5 +1,6 @@
 //! Placeholders a client paints while a variant loads, computed from the
-//! finished pixels of the job's smallest variant:
+//! finished pixels of the job's smallest variant that shows the whole
+//! picture ([`pick`]), so that the placeholder has the results' aspect ratio:
 //!
 //! - ThumbHash (Evan Wallace's format, `thumbhash` crate): about 25 bytes,
 //!   keeps the aspect ratio and transparency; sent as standard base64.
@@ -13,6 +14,7 @@
 
 use base64::Engine;
 
+use crate::options::{Fit, Variant};
 use crate::pixels::{Layout, Pixels};
 
 /// BlurHash's components across and down (the format allows 1..=9 each).
@@ -29,6 +31,21 @@ pub struct Placeholder {
     pub blurhash: String,
     /// `#rrggbb`.
     pub dominant_color: String,
+}
+
+/// The raster a placeholder is made from: the smallest of the variants that
+/// show the whole picture (`inside`, `outside`, `fill`), or the smallest of
+/// all when every variant crops (`cover`) or pads (`contain`).
+pub(crate) fn pick<'a>(finished: &'a [Pixels], variants: &[Variant]) -> Option<&'a Pixels> {
+    let area = |p: &&Pixels| u64::from(p.width()) * u64::from(p.height());
+    let whole = |v: &Variant| matches!(v.fit, Fit::Inside | Fit::Outside | Fit::Fill);
+    finished
+        .iter()
+        .zip(variants)
+        .filter(|(_, v)| whole(v))
+        .map(|(p, _)| p)
+        .min_by_key(area)
+        .or_else(|| finished.iter().min_by_key(area))
 }
 
 /// The placeholder of `pixels` (straight alpha), or `None` for an empty raster.
@@ -152,6 +169,22 @@ mod tests {
             p.copy_from_slice(&[255, 0, 0, 255]);
         }
         assert_eq!(compute(&px).expect("placeholder").dominant_color, "#ff0000");
+    }
+
+    #[test]
+    fn the_smallest_whole_picture_is_picked_before_smaller_crops() {
+        let v = |fit| Variant::new(1, 1, fit, crate::options::Format::Png);
+        let rasters = [
+            Pixels::filled(300, 300, Layout::Rgb, [0; 4]),
+            Pixels::filled(1024, 768, Layout::Rgb, [0; 4]),
+            Pixels::filled(2048, 1536, Layout::Rgb, [0; 4]),
+        ];
+        let size = |p: Option<&Pixels>| p.map(|p| (p.width(), p.height()));
+        let standard = [v(Fit::Cover), v(Fit::Inside), v(Fit::Inside)];
+        assert_eq!(size(pick(&rasters, &standard)), Some((1024, 768)));
+        let crops = [v(Fit::Cover), v(Fit::Contain), v(Fit::Cover)];
+        assert_eq!(size(pick(&rasters, &crops)), Some((300, 300)));
+        assert_eq!(size(pick(&[], &[])), None);
     }
 
     #[test]
