@@ -32,6 +32,9 @@ fn job(status: &str, results: Value, attempts: u32) -> Value {
         "variants": variants(),
         "attempts": attempts,
         "results": results,
+        "skipped": [],
+        "placeholder": null,
+        "source": null,
         "error": null,
         "upload_expires_at": "2026-11-26T18:15:00Z"
     })
@@ -68,18 +71,30 @@ pub fn succeeded_job() -> Value {
             "content_type": ct,
             "width": w,
             "height": h,
-            "bytes": bytes
+            "bytes": bytes,
+            "encoder": null
         })
     };
-    job(
+    // What the server reported for the 12 MP corpus photo of the benchmarks.
+    let mut body = job(
         "succeeded",
         json!([
-            result("thumb", "jpg", "image/jpeg", 300, 300, 18734),
-            result("medium", "webp", "image/webp", 1024, 683, 61220),
-            result("large", "jpg", "image/jpeg", 2048, 1365, 402118),
+            result("thumb", "jpg", "image/jpeg", 300, 300, 22680),
+            result("medium", "webp", "image/webp", 1024, 768, 75296),
+            result("large", "jpg", "image/jpeg", 2048, 1536, 417164),
         ]),
         1,
-    )
+    );
+    body["placeholder"] = json!({
+        "thumbhash": "kggKFwKKiIiPiGd2mXdnh3h3ZgcVsFID",
+        "blurhash": {"hash": "LHBf|ao~s=og%jbKofS7Iwn#owo#", "components_x": 4, "components_y": 3},
+        "dominant_color": "#070700"
+    });
+    body["source"] = json!({
+        "format": "jpeg", "width": 4032, "height": 3024, "has_alpha": false, "frames": 1,
+        "icc_profile": null, "orientation": 1, "bytes": 1604773, "metadata_removed": []
+    });
+    body
 }
 
 /// A page of the caller's jobs.

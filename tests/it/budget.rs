@@ -64,7 +64,7 @@ async fn outputs_over_four_times_max_pixels_in_all_are_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn presets_and_ordinary_sets_pass() {
     let app = spawn_app().await;
-    for preset in ["standard", "seed"] {
+    for preset in ["standard", "modern", "seed"] {
         let (status, created) = app.create(job(json!({"preset": preset}))).await;
         assert_eq!(status, 201, "{preset}: {created}");
     }

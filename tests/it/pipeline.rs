@@ -240,7 +240,7 @@ async fn meta_routes() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["standard", "seed"]);
+    assert_eq!(names, ["standard", "modern", "seed"]);
     let health: Value = app.get_json(app.url("/healthz")).await;
     assert_eq!(health["status"], "ok");
     let docs = app.client.get(app.url("/docs/")).send().await.unwrap();

@@ -82,7 +82,7 @@ async fn presets() {
         .iter()
         .map(|p| p["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, ["standard", "seed"]);
+    assert_eq!(names, ["standard", "modern", "seed"]);
 }
 
 #[tokio::test]
