@@ -2,7 +2,8 @@
 //! ports adapters implement, and the use cases the API and worker call.
 //!
 //! - [`job`]: `Job`, `JobId`, `JobStatus` (the state machine), results and errors.
-//! - [`spec`]: `VariantSpec`, validation, the `standard`, `modern` and `seed` presets.
+//! - [`spec`]: `VariantSpec` and its validation.
+//! - [`preset`]: the `standard`, `modern` and `seed` presets.
 //! - [`report`]: what a succeeded job tells beside its files (AVIF encoder
 //!   choice, skipped variants, placeholder, the source's facts).
 //! - [`budget`]: the output pixels a job's variants may ask for, checked at creation.
@@ -28,6 +29,7 @@ pub mod failure;
 pub mod job;
 pub mod lifecycle;
 pub mod ports;
+pub mod preset;
 pub mod report;
 pub mod service;
 pub mod spec;

@@ -5,17 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::SpecError;
+pub use crate::preset::{DEFAULT_PRESET, MODERN_AVIF_QUALITY, Preset, preset, presets};
 
 /// Largest width or height a variant may ask for.
 pub const MAX_VARIANT_SIDE: u32 = 8192;
 /// Most variants one job may ask for.
 pub const MAX_VARIANTS: usize = 8;
-/// The preset used when a job names neither a preset nor variants.
-pub const DEFAULT_PRESET: &str = "standard";
-/// Quality of the `modern` preset's AVIF variants (rav1e's scale): at it
-/// AVIF is smaller than the WebP q80 beside it at a like SSIMULACRA2 score
-/// (`pixpipe bench-avif` prints the bytes).
-pub const MODERN_AVIF_QUALITY: u8 = 70;
 
 /// One output of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -82,7 +77,7 @@ fn default_true() -> bool {
 }
 
 impl VariantSpec {
-    fn new(name: &str, side: (u32, u32), fit: Fit, format: Format, quality: u8) -> Self {
+    pub(crate) fn new(name: &str, side: (u32, u32), fit: Fit, format: Format, quality: u8) -> Self {
         VariantSpec {
             name: name.to_owned(),
             width: side.0,
@@ -204,78 +199,6 @@ impl VariantSpec {
         }
         Ok(())
     }
-}
-
-/// A named, documented list of variants.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Preset {
-    #[schema(example = "standard")]
-    pub name: String,
-    pub description: String,
-    pub variants: Vec<VariantSpec>,
-}
-
-/// Every preset the service knows, the default first.
-pub fn presets() -> Vec<Preset> {
-    vec![
-        Preset {
-            name: "standard".into(),
-            description: "Auto-oriented, metadata stripped: thumb 300x300 cover JPEG q80, \
-                          medium inside 1024x1024 WebP q80, large inside 2048x2048 JPEG q85; \
-                          never enlarged."
-                .into(),
-            variants: vec![
-                VariantSpec::new("thumb", (300, 300), Fit::Cover, Format::Jpeg, 80),
-                VariantSpec::new("medium", (1024, 1024), Fit::Inside, Format::Webp, 80),
-                VariantSpec::new("large", (2048, 2048), Fit::Inside, Format::Jpeg, 85),
-            ],
-        },
-        Preset {
-            name: "modern".into(),
-            description: "For <picture> sources: each size as AVIF q70 and WebP q80 side by side, \
-                          thumb 300x300 cover, medium inside 1024x1024, large inside 2048x2048; \
-                          auto-oriented, metadata stripped, never enlarged. The AVIF speed \
-                          follows the server's AVIF budget (an AVIF it cannot afford is skipped)."
-                .into(),
-            variants: modern(),
-        },
-        Preset {
-            name: "seed".into(),
-            description: "The original function's output: the image stretched to exactly \
-                          300x300, JPEG q75."
-                .into(),
-            variants: vec![VariantSpec {
-                without_enlargement: false,
-                ..VariantSpec::new("seed", (300, 300), Fit::Fill, Format::Jpeg, 75)
-            }],
-        },
-    ]
-}
-
-/// The `modern` preset's variants: AVIF and WebP of each size.
-fn modern() -> Vec<VariantSpec> {
-    let mut variants = Vec::new();
-    for (name, side, fit) in [
-        ("thumb", 300, Fit::Cover),
-        ("medium", 1024, Fit::Inside),
-        ("large", 2048, Fit::Inside),
-    ] {
-        let avif = format!("{name}-avif");
-        variants.push(VariantSpec::new(
-            &avif,
-            (side, side),
-            fit,
-            Format::Avif,
-            MODERN_AVIF_QUALITY,
-        ));
-        variants.push(VariantSpec::new(name, (side, side), fit, Format::Webp, 80));
-    }
-    variants
-}
-
-/// Looks a preset up by name.
-pub fn preset(name: &str) -> Option<Preset> {
-    presets().into_iter().find(|p| p.name == name)
 }
 
 /// Refuses variants that ask for a watermark when the server has none.
