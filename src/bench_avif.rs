@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use pixpipe_core::spec;
-use pixpipe_imaging::avif::{self, AvifPlan, Raster};
+use pixpipe_imaging::avif::{self, AvifOutput, AvifPlan, Raster};
 use pixpipe_imaging::{Fit, Format, Limits, Variant};
 use serde_json::json;
 
@@ -84,7 +84,12 @@ pub fn run(args: &BenchAvifArgs) -> anyhow::Result<()> {
         for &side in &args.sizes {
             let (raster, webp) = raster_and_webp(&bytes, side, args.webp_quality, &limits)?;
             let pixels = u64::from(raster.width()) * u64::from(raster.height());
-            let pick = match avif::plan(&[Some(pixels)], &Limits::default())[0] {
+            let output = AvifOutput {
+                width: raster.width(),
+                height: raster.height(),
+                alpha: raster.pixels().any(|p| p.0[3] != 255),
+            };
+            let pick = match avif::plan(&[Some(output)], &Limits::default())[0] {
                 Some(AvifPlan::Speed(s)) => json!(s),
                 _ => json!("skip"),
             };
@@ -209,12 +214,20 @@ fn modern_pick(bytes: &[u8], limits: &Limits) -> anyhow::Result<serde_json::Valu
         .collect();
     let outputs = pixpipe_imaging::process(bytes, &sized, limits)
         .map_err(|e| anyhow!("{}: {e}", e.code()))?;
-    let pixels: Vec<Option<u64>> = outputs
+    let alpha =
+        image::load_from_memory(bytes).is_ok_and(|i| i.to_rgba8().pixels().any(|p| p.0[3] != 255));
+    let planned: Vec<Option<AvifOutput>> = outputs
         .iter()
         .zip(&variants)
-        .map(|(o, v)| (v.format == Format::Avif).then(|| u64::from(o.width) * u64::from(o.height)))
+        .map(|(o, v)| {
+            (v.format == Format::Avif).then_some(AvifOutput {
+                width: o.width,
+                height: o.height,
+                alpha,
+            })
+        })
         .collect();
-    let speeds: Vec<String> = avif::plan(&pixels, &Limits::default())
+    let speeds: Vec<String> = avif::plan(&planned, &Limits::default())
         .into_iter()
         .flatten()
         .map(|p| match p {

@@ -61,8 +61,8 @@ pub struct BlurHash {
 }
 
 /// What to paint while a variant loads, from the pixels of the smallest
-/// variant that shows the whole picture (`inside`, `outside` or `fill`; the
-/// smallest of all when every variant crops or pads).
+/// variant that shows the whole picture at its aspect ratio (`inside` or
+/// `outside`; the smallest of all when every variant crops, pads or stretches).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Placeholder {
     /// ThumbHash (<https://evanw.github.io/thumbhash/>), standard base64:
@@ -108,10 +108,11 @@ pub struct SourceInfo {
     #[schema(example = 1)]
     pub frames: u32,
     /// The embedded ICC profile's description; null when there was none. The
-    /// pixels were converted from it to sRGB.
+    /// pixels are converted from it to sRGB when it applies to them.
     #[schema(example = "Display P3")]
     pub icc_profile: Option<String>,
-    /// The EXIF orientation (1 to 8) that was applied; 1 for none.
+    /// The EXIF orientation (1 to 8) that was applied; 1 for none, and for a
+    /// HEIC turned by its `irot`/`imir` boxes.
     #[schema(minimum = 1, maximum = 8, example = 6)]
     pub orientation: u8,
     /// Size of the uploaded file in bytes.

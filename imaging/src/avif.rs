@@ -3,16 +3,18 @@
 //!
 //! AV1 is slow to encode and its cost grows with the pixels encoded, so the
 //! speed of a job's AVIF variants is chosen before any is encoded, from their
-//! megapixels and a per-job budget of CPU seconds ([`Limits::avif_budget`]):
+//! megapixels (an alpha plane charged [`ALPHA_FACTOR`] times) and a per-job
+//! budget of CPU seconds ([`Limits::avif_budget`]):
 //!
 //! 1. the slowest (smallest-file) speed of [`SPEEDS`] at which all of the
 //!    job's AVIF variants fit the budget, by the cost model [`cpu_seconds`];
 //! 2. if none fits, the fastest speed for as many variants as fit, smallest
 //!    first; the rest are skipped ([`AvifPlan::Skip`]) and the job still
-//!    succeeds with its other variants.
+//!    succeeds with its other variants; so is an output the encoder cannot
+//!    take ([`MAX_SIDE`], [`MAX_PIXELS`], reachable only with `outside`).
 //!
 //! The model is a cost per megapixel at each speed, measured single-threaded
-//! on this engine's build (`pixpipe bench --avif`, see `bench/README.md`) and
+//! on this engine's build (`bash bench/avif.sh`, see `bench/README.md`) and
 //! rounded up, so that a plan is pessimistic: a job never spends much more
 //! than its budget on AVIF, whatever the machine's load.
 
@@ -24,15 +26,16 @@ use crate::pixels::{Layout, Pixels};
 
 /// The speeds the budget chooses from, slowest (smallest files) first, with
 /// the CPU seconds each costs per megapixel encoded (one thread, x86_64
-/// without assembly, rounded up from `pixpipe bench --avif`).
+/// without assembly, rounded up from `bash bench/avif.sh`).
 pub const SPEEDS: [(u8, f64); 3] = [(6, 3.2), (8, 2.7), (10, 0.75)];
 
 /// Largest side an AVIF variant may have (the AV1 level limit of 65536 is
 /// never reached: rav1e's memory is what bounds us, see `MAX_PIXELS`).
 pub const MAX_SIDE: u32 = 16_384;
 /// Largest AVIF output in pixels: rav1e holds about 40 bytes a pixel while
-/// it encodes (`pixpipe bench --avif` reports the peak RSS), so 16.8 MP stays
-/// within a 1 GB worker beside the decoded source.
+/// it encodes, about 670 MB at this size; a job encodes one AVIF at a time
+/// (see `encode::encode_all`), and the worker's memory in `template.yaml` is
+/// sized for its heaviest job (bench/README.md, "Worker sizing").
 pub const MAX_PIXELS: u64 = 4096 * 4096;
 
 /// What the budget decided for one AVIF variant.
@@ -53,14 +56,47 @@ pub fn cpu_seconds(speed: u8, pixels: u64) -> f64 {
     per_mp * pixels as f64 / 1e6
 }
 
-/// Plans every AVIF output of a job: `pixels[i]` is the size of output `i`,
-/// `None` for outputs in other formats (planned as `None`). An output over
-/// [`MAX_PIXELS`] is skipped whatever the budget.
-pub fn plan(pixels: &[Option<u64>], limits: &Limits) -> Vec<Option<AvifPlan>> {
-    let fits = |p: &Option<u64>| p.filter(|&p| p <= MAX_PIXELS);
-    let mut plans = plan_within(&pixels.iter().map(fits).collect::<Vec<_>>(), limits);
-    for (plan, p) in plans.iter_mut().zip(pixels) {
-        if p.is_some() && plan.is_none() {
+/// One AVIF output to plan: its size and whether it keeps an alpha plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvifOutput {
+    pub width: u32,
+    pub height: u32,
+    pub alpha: bool,
+}
+
+/// An alpha plane is a second AV1 encode (monochrome, full size). Measured on
+/// the corpus's transparent PNG (`pixpipe bench-avif`), a transparent output
+/// cost 1.5 to 1.8 times an opaque one per megapixel; it is charged twice.
+pub const ALPHA_FACTOR: u64 = 2;
+
+impl AvifOutput {
+    fn pixels(self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Whether the encoder takes it at all (see [`MAX_SIDE`], [`MAX_PIXELS`]).
+    fn encodable(self) -> bool {
+        self.width <= MAX_SIDE && self.height <= MAX_SIDE && self.pixels() <= MAX_PIXELS
+    }
+
+    /// Pixels as the cost model counts them (alpha planes included).
+    fn charged(self) -> u64 {
+        self.pixels() * if self.alpha { ALPHA_FACTOR } else { 1 }
+    }
+}
+
+/// Plans every AVIF output of a job: `outputs[i]` is output `i`, `None` for
+/// outputs in other formats (planned as `None`). An output the encoder cannot
+/// take (over [`MAX_SIDE`] a side or [`MAX_PIXELS`]) is skipped whatever the
+/// budget.
+pub fn plan(outputs: &[Option<AvifOutput>], limits: &Limits) -> Vec<Option<AvifPlan>> {
+    let charged: Vec<Option<u64>> = outputs
+        .iter()
+        .map(|o| o.filter(|o| o.encodable()).map(AvifOutput::charged))
+        .collect();
+    let mut plans = plan_within(&charged, limits);
+    for (plan, o) in plans.iter_mut().zip(outputs) {
+        if o.is_some() && plan.is_none() {
             *plan = Some(AvifPlan::Skip);
         }
     }
@@ -190,9 +226,18 @@ mod tests {
 
     const MP: u64 = 1_000_000;
 
+    /// An opaque output of `pixels` (1000 wide).
+    fn opaque(pixels: u64) -> Option<AvifOutput> {
+        Some(AvifOutput {
+            width: 1000,
+            height: (pixels / 1000) as u32,
+            alpha: false,
+        })
+    }
+
     #[test]
     fn the_slowest_speed_that_fits_the_whole_job_is_chosen() {
-        let sizes = [Some(3 * MP), None, Some(MP)];
+        let sizes = [opaque(3 * MP), None, opaque(MP)];
         let speed = |s| Some(AvifPlan::Speed(s));
         assert_eq!(plan(&sizes, &limits(100.0)), [speed(6), None, speed(6)]);
         assert_eq!(plan(&sizes, &limits(11.0)), [speed(8), None, speed(8)]);
@@ -201,7 +246,7 @@ mod tests {
 
     #[test]
     fn past_the_fastest_speed_the_largest_are_skipped() {
-        let sizes = [Some(3 * MP), Some(MP), Some(MP / 4)];
+        let sizes = [opaque(3 * MP), opaque(MP), opaque(MP / 4)];
         let plans = plan(&sizes, &limits(1.0));
         assert_eq!(
             plans,
@@ -220,9 +265,36 @@ mod tests {
     }
 
     #[test]
-    fn an_output_over_the_memory_bound_is_skipped_whatever_the_budget() {
-        let plans = plan(&[Some(MAX_PIXELS + 1), Some(MP)], &limits(1e6));
-        assert_eq!(plans, [Some(AvifPlan::Skip), Some(AvifPlan::Speed(6))]);
+    fn an_output_the_encoder_refuses_is_skipped_whatever_the_budget() {
+        let wide = Some(AvifOutput {
+            width: MAX_SIDE + 1,
+            height: 400,
+            alpha: false,
+        });
+        let plans = plan(&[opaque(MAX_PIXELS + 1000), wide, opaque(MP)], &limits(1e6));
+        assert_eq!(
+            plans,
+            [
+                Some(AvifPlan::Skip),
+                Some(AvifPlan::Skip),
+                Some(AvifPlan::Speed(6))
+            ]
+        );
+    }
+
+    #[test]
+    fn alpha_is_charged_twice() {
+        let clear = Some(AvifOutput {
+            width: 1000,
+            height: 1000,
+            alpha: true,
+        });
+        // 1 MP: speed 6 fits 4 s opaque (3.2 s) but not with alpha (6.4 s).
+        assert_eq!(
+            plan(&[opaque(MP)], &limits(4.0)),
+            [Some(AvifPlan::Speed(6))]
+        );
+        assert_eq!(plan(&[clear], &limits(4.0)), [Some(AvifPlan::Speed(10))]);
     }
 
     #[test]

@@ -39,13 +39,21 @@ pub(crate) struct Job<'a> {
 }
 
 /// Encodes every job, largest first, on up to `threads` threads (the calling
-/// thread included; fewer if the system will not start more). The bytes come
+/// thread included; fewer if the system will not start more), AVIF jobs one
+/// at a time. The bytes come
 /// back in the order of `jobs`; the first failure in that order is returned.
 pub(crate) fn encode_all(jobs: &[Job<'_>], threads: usize) -> Result<Vec<Vec<u8>>, ImagingError> {
     let workers = threads.clamp(1, jobs.len().max(1));
     // One job alone may use every thread inside its encoder (rav1e does).
     let inner = if workers == 1 { threads.max(1) } else { 1 };
-    let run = |job: &Job<'_>| encode(job, inner);
+    // One AVIF at a time: rav1e holds about 40 bytes a pixel while it
+    // encodes, so two at once could double the job's peak memory.
+    let avif_turn = Mutex::new(());
+    let run = |job: &Job<'_>| {
+        let _turn = (job.variant.format == Format::Avif)
+            .then(|| avif_turn.lock().unwrap_or_else(PoisonError::into_inner));
+        encode(job, inner)
+    };
     let threads = workers;
     if threads == 1 {
         return jobs.iter().map(run).collect();

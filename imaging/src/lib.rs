@@ -226,14 +226,18 @@ pub fn make(
     drop((cascade, thumbnail, source));
     let finished: Vec<Pixels> = finished.into_iter().flatten().collect();
     let placeholder = placeholder::pick(&finished, variants).and_then(placeholder::compute);
-    let avif_sizes: Vec<Option<u64>> = finished
+    let avif_outputs: Vec<Option<avif::AvifOutput>> = finished
         .iter()
         .zip(variants)
         .map(|(p, v)| {
-            (v.format == Format::Avif).then(|| u64::from(p.width()) * u64::from(p.height()))
+            (v.format == Format::Avif).then(|| avif::AvifOutput {
+                width: p.width(),
+                height: p.height(),
+                alpha: p.layout() == pixels::Layout::Rgba,
+            })
         })
         .collect();
-    let plans = avif::plan(&avif_sizes, limits);
+    let plans = avif::plan(&avif_outputs, limits);
     let (index, jobs): (Vec<usize>, Vec<encode::Job<'_>>) = finished
         .iter()
         .zip(variants)

@@ -15,7 +15,7 @@
 use base64::Engine;
 
 use crate::options::{Fit, Variant};
-use crate::pixels::{Layout, Pixels};
+use crate::pixels::Pixels;
 
 /// BlurHash's components across and down (the format allows 1..=9 each).
 pub const BLURHASH_COMPONENTS: (u32, u32) = (4, 3);
@@ -34,11 +34,12 @@ pub struct Placeholder {
 }
 
 /// The raster a placeholder is made from: the smallest of the variants that
-/// show the whole picture (`inside`, `outside`, `fill`), or the smallest of
-/// all when every variant crops (`cover`) or pads (`contain`).
+/// show the whole picture at its aspect ratio (`inside`, `outside`), or the
+/// smallest of all when every variant crops (`cover`), pads (`contain`) or
+/// stretches (`fill`).
 pub(crate) fn pick<'a>(finished: &'a [Pixels], variants: &[Variant]) -> Option<&'a Pixels> {
     let area = |p: &&Pixels| u64::from(p.width()) * u64::from(p.height());
-    let whole = |v: &Variant| matches!(v.fit, Fit::Inside | Fit::Outside | Fit::Fill);
+    let whole = |v: &Variant| matches!(v.fit, Fit::Inside | Fit::Outside);
     finished
         .iter()
         .zip(variants)
@@ -54,8 +55,7 @@ pub(crate) fn compute(pixels: &Pixels) -> Option<Placeholder> {
     if width == 0 || height == 0 {
         return None;
     }
-    let rgba = rgba(pixels);
-    let (w, h, small) = shrink(width, height, &rgba);
+    let (w, h, small) = shrink(pixels);
     let thumbhash = thumbhash::rgba_to_thumb_hash(w as usize, h as usize, &small);
     let (x, y) = BLURHASH_COMPONENTS;
     let blurhash = blurhash::encode(x, y, w, h, &small).ok()?;
@@ -66,25 +66,14 @@ pub(crate) fn compute(pixels: &Pixels) -> Option<Placeholder> {
     })
 }
 
-/// The raster as RGBA8.
-fn rgba(pixels: &Pixels) -> Vec<u8> {
-    match pixels.layout() {
-        Layout::Rgba => pixels.data().to_vec(),
-        Layout::Rgb => pixels
-            .data()
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-    }
-}
-
-/// A copy at most [`HASH_SIDE`] a side, each pixel the mean of its box
-/// (colour weighted by alpha, so clear pixels lend no colour).
-fn shrink(width: u32, height: u32, rgba: &[u8]) -> (u32, u32, Vec<u8>) {
-    let scale = f64::from(width.max(height)) / f64::from(HASH_SIDE);
-    if scale <= 1.0 {
-        return (width, height, rgba.to_vec());
-    }
+/// An RGBA8 copy at most [`HASH_SIDE`] a side, each pixel the mean of its
+/// box (colour weighted by alpha, so clear pixels lend no colour), read
+/// straight from the raster (no full-size copy).
+fn shrink(pixels: &Pixels) -> (u32, u32, Vec<u8>) {
+    let (width, height) = (pixels.width(), pixels.height());
+    let channels = pixels.layout().channels();
+    let data = pixels.data();
+    let scale = (f64::from(width.max(height)) / f64::from(HASH_SIDE)).max(1.0);
     let side = |s: u32| ((f64::from(s) / scale).round() as u32).max(1);
     let (w, h) = (side(width), side(height));
     let span = |i: u32, n: u32, of: u32| {
@@ -101,10 +90,14 @@ fn shrink(width: u32, height: u32, rgba: &[u8]) -> (u32, u32, Vec<u8>) {
             let mut count = 0u64;
             for sy in rows.clone() {
                 for sx in cols.clone() {
-                    let at = ((sy as usize) * (width as usize) + sx as usize) * 4;
-                    let a = u64::from(rgba[at + 3]);
+                    let at = ((sy as usize) * (width as usize) + sx as usize) * channels;
+                    let a = if channels == 4 {
+                        u64::from(data[at + 3])
+                    } else {
+                        255
+                    };
                     for c in 0..3 {
-                        sum[c] += u64::from(rgba[at + c]) * a;
+                        sum[c] += u64::from(data[at + c]) * a;
                     }
                     sum[3] += a;
                     count += 1;
@@ -144,6 +137,7 @@ fn dominant(rgba: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pixels::Layout;
 
     #[test]
     fn a_flat_image_gives_its_colour_everywhere() {
@@ -198,7 +192,8 @@ mod tests {
                 }
             })
             .collect();
-        let (w, h, small) = shrink(400, 200, &rgba);
+        let px = Pixels::from_vec(400, 200, Layout::Rgba, rgba).expect("raster");
+        let (w, h, small) = shrink(&px);
         assert_eq!((w, h), (100, 50));
         assert!(small.chunks_exact(4).all(|p| p[0] == 100 && p[3] == 255));
     }

@@ -48,7 +48,13 @@ fn modern_avif_outputs_score_against_a_reference_resize() {
         let sizes: Vec<_> = made
             .outputs
             .iter()
-            .map(|o| o.as_ref().map(|o| u64::from(o.width) * u64::from(o.height)))
+            .map(|o| {
+                o.as_ref().map(|o| avif::AvifOutput {
+                    width: o.width,
+                    height: o.height,
+                    alpha: made.source.has_alpha,
+                })
+            })
             .collect();
         let planned = avif::plan(&sizes, &Limits::default());
         for ((variant, output), plan) in variants.iter().zip(&made.outputs).zip(planned) {
