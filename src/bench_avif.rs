@@ -212,14 +212,16 @@ fn modern_pick(bytes: &[u8], limits: &Limits) -> anyhow::Result<serde_json::Valu
             ..*v
         })
         .collect();
-    let outputs = pixpipe_imaging::process(bytes, &sized, limits)
+    // One run gives the outputs' sizes and whether the source has alpha.
+    let made = pixpipe_imaging::make(bytes, &sized, limits, None)
         .map_err(|e| anyhow!("{}: {e}", e.code()))?;
-    let alpha =
-        image::load_from_memory(bytes).is_ok_and(|i| i.to_rgba8().pixels().any(|p| p.0[3] != 255));
-    let planned: Vec<Option<AvifOutput>> = outputs
+    let alpha = made.source.has_alpha;
+    let planned: Vec<Option<AvifOutput>> = made
+        .outputs
         .iter()
         .zip(&variants)
         .map(|(o, v)| {
+            let o = o.as_ref()?;
             (v.format == Format::Avif).then_some(AvifOutput {
                 width: o.width,
                 height: o.height,
