@@ -73,9 +73,10 @@ pub struct SourceFacts {
     /// first frame is what the variants show).
     pub frames: u32,
     /// The description of the embedded ICC profile, if the source had one
-    /// (its pixels were converted to sRGB).
+    /// (the pixels are converted from it to sRGB when it applies to them).
     pub icc_profile: Option<String>,
-    /// The EXIF orientation (1..=8) the engine applied; 1 when there was none.
+    /// The EXIF orientation (1..=8) the engine applied; 1 when there was none,
+    /// and for a HEIC turned by its `irot`/`imir` boxes.
     pub orientation: u8,
     /// Size of the uploaded file.
     pub bytes: u64,
